@@ -1,0 +1,1 @@
+"""scopes: a scoped-token policy engine and validator."""
