@@ -1,0 +1,90 @@
+"""A policy's scope catalogue: which scopes exist, and what a well-formed scope token means."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from scopes.model import PermissionScope, PrincipalScope, Scope, ScopeSet, UnknownScope
+from scopes.syntax import scope_tokens
+
+__all__ = ["Catalogue", "ScopeSpec"]
+
+# Parsed strings are cached per catalogue. The cache is bounded twice: by entries, and by only
+# keeping strings short enough to be real tokens' scopes, so a flood of huge or distinct strings
+# cannot grow memory without limit.
+CACHE_ENTRIES = 8192
+CACHEABLE_LENGTH = 2048
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeSpec:
+    """One catalogue entry, e.g. `read:brands` (qualifier "brand_id") or `read:messages`."""
+
+    name: str
+    qualifier: str | None = None  # the name of the optional qualifier, e.g. "brand_id"
+    needs_principal: bool = False  # grants only combined with a `user_id:<id>`
+    description: str = ""
+
+
+class Catalogue:
+    """Resolves scope tokens against the scopes a policy declares.
+
+    Resolution order for a token: an exact catalogue name; `<principal>:<id>`; `<name>:<q>` for
+    a name that takes a qualifier; otherwise unknown. The policy loader rejects catalogues in
+    which two of these could both apply, so the order never decides a meaning.
+    """
+
+    __slots__ = ("principal", "specs", "_principal_prefix", "_qualifiable", "_cached_parse")
+
+    def __init__(self, principal: str, specs: Iterable[ScopeSpec]) -> None:
+        self.principal = principal
+        self.specs: dict[str, ScopeSpec] = {spec.name: spec for spec in specs}
+        self._principal_prefix = principal + ":"
+        self._qualifiable = frozenset(n for n, s in self.specs.items() if s.qualifier is not None)
+        self._cached_parse = functools.lru_cache(maxsize=CACHE_ENTRIES)(self._parse_uncached)
+
+    def __repr__(self) -> str:
+        return f"Catalogue(principal={self.principal!r}, scopes={sorted(self.specs)!r})"
+
+    def resolve(self, text: str, span: tuple[int, int] = (0, 0)) -> Scope:
+        """The meaning of one well-formed scope token."""
+        if text in self.specs:
+            return PermissionScope(text, None, span)
+        if text.startswith(self._principal_prefix):
+            return PrincipalScope(self.principal, text[len(self._principal_prefix) :], span)
+        colon = text.find(":")
+        while colon != -1:
+            name = text[:colon]
+            if name in self._qualifiable:
+                return PermissionScope(name, text[colon + 1 :], span)
+            colon = text.find(":", colon + 1)
+        return UnknownScope(text, span)
+
+    def parse_scopes(self, text: str) -> list[Scope]:
+        """Every scope as written, in order, duplicates kept, with spans (for the linter)."""
+        resolve = self.resolve
+        return [resolve(t.value, (t.start_pos, t.end_pos)) for t in scope_tokens(text)]
+
+    def _parse_uncached(self, text: str) -> ScopeSet:
+        return ScopeSet(self.parse_scopes(text))
+
+    def parse(self, text: str) -> ScopeSet:
+        """Parse a scope string into a ScopeSet; repeats of a short string are cache hits.
+
+        Raises ScopeSyntaxError (a ValueError) for text RFC 6749 §3.3 does not allow.
+        """
+        if len(text) <= CACHEABLE_LENGTH:
+            return self._cached_parse(text)
+        return self._parse_uncached(text)
+
+    def spec_of(self, scope: Scope) -> ScopeSpec | None:
+        """The catalogue entry a permission scope comes from (None for the others)."""
+        if type(scope) is PermissionScope:
+            return self.specs.get(scope.name)
+        return None

@@ -1,0 +1,90 @@
+"""The errors users see: scope syntax errors with a caret, and policy errors with a location."""
+
+from __future__ import annotations
+
+__all__ = ["PolicyError", "ScopeSyntaxError"]
+
+_WINDOW = 60  # characters of context shown on each side of a long input's error
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+def _visible(ch: str) -> str:
+    """One character as it should appear in a one-line excerpt: tabs, NULs and such escaped."""
+    if ch == "\t":
+        return "\\t"
+    if ch == "\n":
+        return "\\n"
+    if ch == "\r":
+        return "\\r"
+    if not ch.isprintable():
+        return ascii(ch)[1:-1]
+    return ch
+
+
+class ScopeSyntaxError(ValueError):
+    """A scope string that RFC 6749 §3.3 (as DESIGN.md reads it) does not allow.
+
+    `position` is the 0-based offset of the first character at which the text can no longer
+    begin a valid scope string (`len(text)` when the input ends too early).
+    """
+
+    def __init__(self, message: str, text: str, position: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.text = text
+        self.position = position
+
+    def __reduce__(self):  # keep pickling (multiprocessing, caches) working with three arguments
+        return (type(self), (self.message, self.text, self.position))
+
+    def __str__(self) -> str:
+        start = max(0, self.position - _WINDOW)
+        end = min(len(self.text), self.position + _WINDOW)
+        shown = [_visible(ch) for ch in self.text[start:end]]
+        prefix = "..." if start > 0 else ""
+        suffix = "..." if end < len(self.text) else ""
+        column = len(prefix) + sum(map(len, shown[: self.position - start]))
+        excerpt = prefix + "".join(shown) + suffix
+        return f"{self.message}\n    {excerpt}\n    {' ' * column}^"
+
+
+class PolicyError(ValueError):
+    """A policy that cannot be loaded: says where (file, line, entry) and how to fix it."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        entry: str | None = None,
+        fix: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        self.entry = entry
+        self.fix = fix
+
+    def __reduce__(self):
+        return (_rebuild_policy_error, (self.message, self.file, self.line, self.entry, self.fix))
+
+    def __str__(self) -> str:
+        where = self.file or "<policy>"
+        if self.line is not None:
+            where += f":{self.line}"
+        text = f"{where}: "
+        if self.entry:
+            text += f"{self.entry}: "
+        text += self.message
+        if self.fix:
+            text += f"\n    fix: {self.fix}"
+        return text
+
+
+def _rebuild_policy_error(message, file, line, entry, fix) -> PolicyError:
+    return PolicyError(message, file=file, line=line, entry=entry, fix=fix)
