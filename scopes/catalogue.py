@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -10,6 +11,8 @@ from scopes.model import PermissionScope, PrincipalScope, Scope, ScopeSet, Unkno
 from scopes.syntax import scope_tokens
 
 __all__ = ["Catalogue", "ScopeSpec"]
+
+SUGGESTION_CUTOFF = 0.75  # difflib ratio below which "did you mean" stays silent
 
 # Parsed strings are cached per catalogue. The cache is bounded twice: by entries, and by only
 # keeping strings short enough to be real tokens' scopes, so a flood of huge or distinct strings
@@ -87,4 +90,34 @@ class Catalogue:
         """The catalogue entry a permission scope comes from (None for the others)."""
         if type(scope) is PermissionScope:
             return self.specs.get(scope.name)
+        return None
+
+    def known(self, text: str) -> bool:
+        """Whether a scope token means something in this catalogue."""
+        return type(self.resolve(text)) is not UnknownScope
+
+    def suggest(self, text: str) -> str | None:
+        """The known scope a mistyped one most likely meant, or None ("did you mean").
+
+        Tries, in order: the same text in lower case (`READ:BRANDS`); a close catalogue name
+        (`read:brand`); a close name before a qualifier or id, keeping what follows
+        (`user-id:x` -> `user_id:x`, `read:brand:acme` -> `read:brands:acme`).
+        """
+        lowered = text.lower()
+        if lowered != text and self.known(lowered):
+            return lowered
+        names = list(self.specs)
+        close = difflib.get_close_matches(lowered, names, n=1, cutoff=SUGGESTION_CUTOFF)
+        if close:
+            return close[0]
+        prefixes = sorted(self._qualifiable) + [self.principal]
+        colon = text.find(":")
+        while colon != -1:
+            head, rest = text[:colon].lower(), text[colon + 1 :]
+            close = difflib.get_close_matches(head, prefixes, n=1, cutoff=SUGGESTION_CUTOFF)
+            if close and rest:
+                candidate = f"{close[0]}:{rest}"
+                if candidate != text and self.known(candidate):
+                    return candidate
+            colon = text.find(":", colon + 1)
         return None

@@ -1,0 +1,63 @@
+"""Hypothesis strategies shared by the property tests."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+# RFC 6749 §3.3 NQCHAR without ':' (the segment separator).
+SEGMENT_CHARS = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '":\\')
+
+COURIER_NAMES = [
+    "read:messages",
+    "read:user-tokens",
+    "write:user-tokens",
+    "read:brands",
+    "write:brands",
+    "inbox:read:messages",
+    "inbox:write:events",
+    "read:preferences",
+    "write:preferences",
+]
+QUALIFIABLE = ["read:brands", "write:brands"]
+
+segments = st.text(alphabet=SEGMENT_CHARS, min_size=1, max_size=8)
+ids = st.one_of(
+    st.sampled_from(["pigeon", "bluebird", "u1", "u2", "*", "a:b"]),
+    st.lists(segments, min_size=1, max_size=3).map(":".join),
+)
+
+# One well-formed scope token, biased towards the Courier catalogue.
+scope_token = st.one_of(
+    st.sampled_from(COURIER_NAMES),
+    ids.map(lambda i: f"user_id:{i}"),
+    st.tuples(st.sampled_from(QUALIFIABLE), ids).map(":".join),
+    st.lists(segments, min_size=1, max_size=4).map(":".join),
+)
+
+# A valid scope string: tokens joined by runs of spaces, maybe padded.
+spaces = st.text(alphabet=" ", min_size=1, max_size=3)
+scope_string = st.builds(
+    lambda lead, parts, trail: lead + "".join(t + s for t, s in parts).rstrip() + trail,
+    st.text(alphabet=" ", max_size=2),
+    st.lists(st.tuples(scope_token, spaces), max_size=8),
+    st.text(alphabet=" ", max_size=2),
+)
+
+# Arbitrary text with the characters that matter for scope syntax over-represented.
+scopeish_text = st.one_of(
+    st.text(max_size=60),
+    st.text(alphabet=SEGMENT_CHARS + ' :\t\n"\\\x00ö', max_size=60),
+)
+
+# Requests against the Courier table.
+methods = st.sampled_from(["GET", "PUT", "PATCH", "DELETE", "POST", "HEAD", "get", "OPTIONS"])
+path_ids = st.sampled_from(["acme", "pigeon", "u1", "u2", "*", "x", "t1", "%2A"])
+paths = st.one_of(
+    st.just("/brands"),
+    path_ids.map(lambda i: f"/brands/{i}"),
+    st.tuples(path_ids, path_ids).map(lambda p: f"/users/{p[0]}/tokens/{p[1]}"),
+    path_ids.map(lambda i: f"/users/{i}/preferences"),
+    st.tuples(path_ids, path_ids).map(lambda p: f"/users/{p[0]}/preferences/{p[1]}"),
+    st.sampled_from(["/", "/client/q", "/brands/", "/users", "/nope", "//brands", "/brands/../x"]),
+    st.text(max_size=30),
+)

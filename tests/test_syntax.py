@@ -1,0 +1,124 @@
+"""Scope-string syntax: valid inputs, exact error positions and messages, the grammar itself."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from lark import Lark
+
+import scopes
+from scopes import ScopeSyntaxError
+from scopes.syntax import grammar_text, scope_tokens
+from tests import strategies
+
+VALID = [
+    pytest.param("", [], id="empty"),
+    pytest.param("   ", [], id="only-spaces"),
+    pytest.param("read:brands", ["read:brands"], id="one"),
+    pytest.param("  read:brands   write:brands ", ["read:brands", "write:brands"], id="runs-of-spaces"),
+    pytest.param("user_id:a:b:c", ["user_id:a:b:c"], id="id-keeps-colons"),
+    pytest.param("read:brands:*", ["read:brands:*"], id="star-is-a-character"),
+    pytest.param("!#$%&'()*+,-./;<=>?@[]^_`{|}~", ["!#$%&'()*+,-./;<=>?@[]^_`{|}~"], id="all-punctuation"),
+    pytest.param("a,b", ["a,b"], id="comma-is-nqchar"),
+]
+
+
+@pytest.mark.parametrize(("text", "tokens"), VALID)
+def test_valid_scope_strings_split_into_tokens(text, tokens):
+    assert [str(t) for t in scope_tokens(text)] == tokens
+
+
+def test_tokens_carry_their_spans():
+    tokens = scope_tokens("  read:brands  user_id:x")
+    assert [(t.start_pos, t.end_pos) for t in tokens] == [(2, 13), (15, 24)]
+
+
+INVALID = [
+    pytest.param("read::brands", 5, "empty segment after ':'", id="empty-middle-segment"),
+    pytest.param("read::x", 5, "empty segment after ':'", id="design-example"),
+    pytest.param("user_id:", 8, "empty segment after ':'; a scope cannot end with ':'", id="trailing-colon"),
+    pytest.param(":read", 0, "empty segment before ':'; a scope cannot start with ':'", id="leading-colon"),
+    pytest.param(":a", 0, "empty segment before ':'; a scope cannot start with ':'", id="leading-colon-short"),
+    pytest.param("read:brands :x", 12, "empty segment before ':'; a scope cannot start with ':'", id="colon-after-space"),
+    pytest.param("a: b", 2, "empty segment after ':'", id="colon-then-space"),
+    pytest.param("read:brands\tuser_id:x", 11, "tab is not allowed; separate scopes with a space", id="tab"),
+    pytest.param("a:\tb", 2, "tab is not allowed; separate scopes with a space", id="tab-after-colon"),
+    pytest.param('read:"brands"', 5, "'\"' is not allowed in a scope (RFC 6749 §3.3)", id="quote-after-colon"),
+    pytest.param('"read"', 0, "'\"' is not allowed in a scope (RFC 6749 §3.3)", id="quote-first"),
+    pytest.param("read:brands\\x", 11, "'\\' is not allowed in a scope (RFC 6749 §3.3)", id="backslash"),
+    pytest.param("user_id:jöe", 9, "non-ASCII character 'ö' is not allowed in a scope (RFC 6749 §3.3)", id="non-ascii"),
+    pytest.param("read\x00", 4, "NUL byte is not allowed in a scope (RFC 6749 §3.3)", id="nul"),
+    pytest.param("read:brands\nwrite:brands", 11, "newline is not allowed; a scope string is one line, scopes separated by spaces", id="newline"),
+    pytest.param("a\x7f", 1, "control character '\\x7f' is not allowed in a scope (RFC 6749 §3.3)", id="del"),
+    pytest.param("a\u00a0b", 1, "non-ASCII character '\\xa0' is not allowed in a scope (RFC 6749 §3.3)", id="nbsp"),
+    pytest.param("a:b:", 4, "empty segment after ':'; a scope cannot end with ':'", id="trailing-colon-deep"),
+]
+
+
+@pytest.mark.parametrize(("text", "position", "message"), INVALID)
+def test_invalid_scope_strings_report_position_and_plain_words(text, position, message):
+    with pytest.raises(ScopeSyntaxError) as caught:
+        scopes.parse(text)
+    assert caught.value.position == position
+    assert caught.value.message == message
+    assert caught.value.text == text
+    assert isinstance(caught.value, ValueError)
+
+
+def test_error_renders_input_and_caret():
+    with pytest.raises(ScopeSyntaxError) as caught:
+        scopes.parse("read:brands\tuser_id:x")
+    assert str(caught.value) == (
+        "tab is not allowed; separate scopes with a space\n"
+        "    read:brands\\tuser_id:x\n"
+        "               ^"
+    )
+
+
+def test_error_caret_at_end_of_input():
+    with pytest.raises(ScopeSyntaxError) as caught:
+        scopes.parse("user_id:")
+    assert str(caught.value).splitlines()[1:] == ["    user_id:", "            ^"]
+
+
+def test_long_input_is_clipped_around_the_error():
+    text = "a " * 500 + "b::c " + "d " * 500
+    with pytest.raises(ScopeSyntaxError) as caught:
+        scopes.parse(text)
+    assert caught.value.position == 1002
+    excerpt, caret = str(caught.value).splitlines()[1:]
+    assert len(excerpt) < 140
+    assert excerpt.strip().startswith("...") and excerpt.endswith("...")
+    assert excerpt[len(caret) - 1] == ":" and excerpt[len(caret) - 2] == ":"
+
+
+def test_lark_errors_never_escape():
+    for text in ["::", "a\tb", "\x00", "ö", "a:", ":"]:
+        with pytest.raises(ScopeSyntaxError):
+            scopes.parse(text)
+
+
+def test_grammar_has_no_conflicts_under_strict_mode():
+    """A grammar conflict (or a terminal collision) fails here, not in production."""
+    Lark(grammar_text(), parser="lalr", lexer="basic", strict=True)
+
+
+@given(strategies.scopeish_text)
+def test_parse_returns_or_raises_scope_syntax_error(text):
+    """parse() on arbitrary text either returns a ScopeSet or raises ScopeSyntaxError."""
+    try:
+        result = scopes.parse(text)
+    except ScopeSyntaxError as error:
+        assert 0 <= error.position <= len(text)
+        prefix_ok = text[: error.position]
+        # The text before the error can still begin a valid scope string.
+        assert all(ch == " " or 0x21 <= ord(ch) <= 0x7E and ch not in '"\\' for ch in prefix_ok)
+    else:
+        assert isinstance(result, scopes.ScopeSet)
+
+
+@given(strategies.scope_string)
+def test_generated_valid_strings_parse(text):
+    """Every string built from the grammar's own pieces parses, to one token per scope."""
+    tokens = scope_tokens(text)
+    assert [str(t) for t in tokens] == text.split()
