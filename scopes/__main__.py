@@ -1,0 +1,5 @@
+"""`python -m scopes`: the same as the `scopes` command."""
+
+from scopes.cli import main
+
+raise SystemExit(main())

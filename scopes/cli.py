@@ -1,0 +1,153 @@
+"""The `scopes` command: check and explain decisions, list a policy's routes."""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from scopes.errors import PolicyError
+from scopes.evaluate import Policy
+
+__all__ = ["ExitCode", "main"]
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+class ExitCode(enum.IntEnum):
+    """One table of exit codes for every command."""
+
+    OK = 0  # allowed; no error-severity diagnostic
+    FAILED = 1  # denied; lint errors found
+    USAGE = 2  # bad arguments, unreadable or broken policy or input file
+
+
+class UsageFailure(click.ClickException):
+    """A user mistake that is not about the decision itself: exit 2, a message, no traceback."""
+
+    exit_code = ExitCode.USAGE
+
+
+def load_policy(path: str | None) -> Policy:
+    """The policy named by --policy (default: the bundled Courier policy)."""
+    if path is None:
+        return Policy.courier()
+    try:
+        return Policy.from_file(path)
+    except PolicyError as error:
+        raise UsageFailure(f"cannot load policy:\n{error}") from None
+
+
+def read_body(value: str | None) -> str | None:
+    """--body JSON, or --body @file (`@-` reads standard input)."""
+    if value is None or not value.startswith("@"):
+        return value
+    name = value[1:]
+    try:
+        if name == "-":
+            return sys.stdin.read()
+        return Path(name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageFailure(f"cannot read body file {name!r}: {error}") from None
+
+
+policy_option = click.option(
+    "--policy",
+    "policy_path",
+    metavar="FILE",
+    help="Policy file (TOML). Default: the bundled Courier policy.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="scopes")
+def cli() -> None:
+    """Scoped-token policy engine: can this token call METHOD /path, and why."""
+
+
+def _request_options(command):
+    command = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")(
+        command
+    )
+    command = click.option(
+        "--body", metavar="JSON|@FILE", help="The request's JSON body (GraphQL endpoints)."
+    )(command)
+    command = policy_option(command)
+    command = click.argument("path")(command)
+    command = click.argument("method")(command)
+    command = click.option(
+        "--scope", "scope", required=True, metavar="S", help="The token's scope string."
+    )(command)
+    return command
+
+
+@cli.command()
+@_request_options
+def check(scope: str, method: str, path: str, policy_path: str | None, body: str | None,
+          as_json: bool) -> int:
+    """Decide METHOD PATH for a token's scopes: exit 0 allowed, 1 denied, 2 usage error."""
+    decision = load_policy(policy_path).authorize(scope, method, path, body=read_body(body))
+    if as_json:
+        click.echo(json.dumps(decision.to_dict()))
+    else:
+        click.echo(decision.reason)
+    return ExitCode.OK if decision.allowed else ExitCode.FAILED
+
+
+@cli.command()
+@_request_options
+def explain(scope: str, method: str, path: str, policy_path: str | None, body: str | None,
+            as_json: bool) -> int:
+    """Explain the decision for METHOD PATH: the rule, what it needs, what the token has."""
+    decision = load_policy(policy_path).authorize(scope, method, path, body=read_body(body))
+    if as_json:
+        click.echo(json.dumps({**decision.to_dict(), "explanation": decision.explain()}))
+    else:
+        click.echo(decision.explain())
+    return ExitCode.OK if decision.allowed else ExitCode.FAILED
+
+
+@cli.command()
+@policy_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+def routes(policy_path: str | None, as_json: bool) -> int:
+    """Print the policy's compiled route table."""
+    rows = []
+    for route in load_policy(policy_path).routes:
+        if route.graphql is not None:
+            for operation, fields in route.graphql.operations.items():
+                for name, alternatives in fields.items():
+                    rows.append((route.method, f"{route.template} (GraphQL {operation}.{name})",
+                                 [alt.text for alt in alternatives]))
+        else:
+            rows.append((route.method, route.template, [alt.text for alt in route.alternatives]))
+    if as_json:
+        click.echo(json.dumps([{"method": m, "path": p, "any_of": a} for m, p, a in rows]))
+        return ExitCode.OK
+    width = max((len(p) for _, p, _ in rows), default=0)
+    for method, path, any_of in rows:
+        needs = " | ".join(any_of) if any_of else "(public)"
+        click.echo(f"{method:<7} {path:<{width}}  {needs}")
+    return ExitCode.OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code instead of exiting (testable)."""
+    args = list(argv) if argv is not None else sys.argv[1:]
+    try:
+        result = cli.main(args=args, prog_name="scopes", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.ClickException as error:
+        error.show()
+        return ExitCode.USAGE if isinstance(error, click.UsageError) else error.exit_code
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return ExitCode.USAGE
+    return int(result) if isinstance(result, int) else ExitCode.OK

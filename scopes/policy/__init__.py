@@ -1,0 +1,1 @@
+"""Policy files: schema, loading and checking, compiling; the bundled Courier policy."""
