@@ -180,20 +180,28 @@ class Router:
         return sorted(found)
 
 
-def _walk(root: _Node, segments: tuple[str, ...]) -> Route | None:
-    depth_wanted = len(segments)
-    stack = [(root, 0)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        node, depth = pop()
-        if depth == depth_wanted:
+def _walk(node: _Node, segments: tuple[str, ...]) -> Route | None:
+    """Descend literal-first; remember a parameter branch only where both exist (rare)."""
+    pending: list[tuple[_Node, int]] = []
+    depth = 0
+    end = len(segments)
+    while True:
+        if depth == end:
             if node.route is not None:
                 return node.route
-            continue
-        segment = segments[depth]
-        if node.param is not None and segment:  # a parameter never matches an empty segment
-            push((node.param, depth + 1))  # tried after the literal child
-        child = node.literal.get(segment)
-        if child is not None:
-            push((child, depth + 1))
-    return None
+        else:
+            segment = segments[depth]
+            child = node.literal.get(segment)
+            param = node.param if segment else None  # a parameter never matches ""
+            depth += 1
+            if child is not None:
+                if param is not None:
+                    pending.append((param, depth))
+                node = child
+                continue
+            if param is not None:
+                node = param
+                continue
+        if not pending:
+            return None
+        node, depth = pending.pop()
