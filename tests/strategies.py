@@ -61,3 +61,11 @@ paths = st.one_of(
     st.sampled_from(["/", "/client/q", "/brands/", "/users", "/nope", "//brands", "/brands/../x"]),
     st.text(max_size=30),
 )
+
+# A path segment that canonicalization accepts as is: RFC 3986 pchar without '%' and ';'.
+PATH_SEGMENT_CHARS = (
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,=:@"
+)
+path_segments = st.text(alphabet=PATH_SEGMENT_CHARS, min_size=1, max_size=8).filter(
+    lambda s: s not in (".", "..")
+)

@@ -128,7 +128,8 @@ def _schema_error(error: ValidationError, file: str, lines: _Lines) -> PolicyErr
     first = error.errors()[0]
     loc = first["loc"]
     entry, line = _entry_of(loc, lines)
-    field = ".".join(str(part) for part in (loc[2:] if entry else loc)) or "value"
+    field = ".".join(str(part) for part in (loc[2:] if entry else loc))
+    text = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         message = f"unknown key {str(loc[-1])!r}"
         fix = "remove it or correct its spelling (see scopes/policy/courier.toml for the format)"
@@ -136,7 +137,7 @@ def _schema_error(error: ValidationError, file: str, lines: _Lines) -> PolicyErr
         message = f"missing required key {str(loc[-1])!r}"
         fix = f"add `{loc[-1]} = ...`"
     else:
-        message = f"{field}: {first['msg']}"
+        message = f"{field}: {text}" if field else text
         fix = "see scopes/policy/courier.toml for the expected format"
     more = len(error.errors()) - 1
     if more:
@@ -321,6 +322,13 @@ class _Checker:
                 continue
             if seg == "" and index == len(segments) - 1:
                 continue  # a trailing slash is part of the template, matched exactly
+            if seg == "":
+                self.fail(
+                    f"path {path!r} has an empty segment ('//')",
+                    entry=entry,
+                    line=line,
+                    fix="remove the doubled '/'; requests with '//' are always denied",
+                )
             if "{" in seg or "}" in seg:
                 self.fail(
                     f"segment {seg!r} of {path!r} mixes a parameter with text",

@@ -1,0 +1,99 @@
+"""The `scopes` command, called through main() on real files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from scopes.cli import main
+
+CHECKS = [
+    pytest.param(["--scope", "read:brands", "GET", "/brands"], 0,
+                 "allowed: GET /brands matches GET /brands; granted by read:brands\n", id="allowed"),
+    pytest.param(["--scope", "read:brands:abc", "GET", "/brands/xyz"], 1,
+                 "denied: GET /brands/xyz needs read:brands or read:brands:xyz; "
+                 "the token has read:brands:abc\n", id="denied"),
+    pytest.param(["--scope", "read::x", "GET", "/brands"], 1,
+                 "denied: GET /brands: the token's scopes are malformed: empty segment after ':' "
+                 "(at offset 5)\n", id="malformed-scope-is-a-deny"),
+    pytest.param(["--scope", "read:messages user_id:u", "POST", "/client/q", "--body",
+                  '{"query": "{ messages { id } }"}'], 0,
+                 "allowed: POST /client/q matches POST /client/q; granted by read:messages\n",
+                 id="graphql-body"),
+]
+
+
+@pytest.mark.parametrize(("args", "code", "out"), CHECKS)
+def test_check(args, code, out, capsys):
+    assert main(["check", *args]) == code
+    assert capsys.readouterr().out == out
+
+
+def test_check_json_has_the_same_exit_code(capsys):
+    assert main(["check", "--json", "--scope", "read:brands:abc", "GET", "/brands/xyz"]) == 1
+    result = json.loads(capsys.readouterr().out)
+    assert result["allowed"] is False
+    assert result["reason"].startswith("denied: GET /brands/xyz needs")
+    assert result["missing"] == "read:brands:xyz"
+
+
+def test_check_body_from_file(tmp_path, capsys):
+    body = tmp_path / "body.json"
+    body.write_text('{"query": "{ messages { id } }"}')
+    assert main(["check", "--scope", "read:messages", "POST", "/client/q", "--body", f"@{body}"]) == 1
+    assert "needs read:messages + any user_id:<id>" in capsys.readouterr().out
+
+
+USAGE = [
+    pytest.param(["check", "GET", "/brands"], "Missing option '--scope'", id="no-scope"),
+    pytest.param(["check", "--scope", "x", "GET"], "Missing argument 'PATH'", id="no-path"),
+    pytest.param(["check", "--scope", "x", "GET", "/", "--policy", "/does/not/exist.toml"],
+                 "cannot load policy:\n/does/not/exist.toml: policy file not found", id="no-policy"),
+    pytest.param(["check", "--scope", "x", "GET", "/", "--body", "@/does/not/exist"],
+                 "cannot read body file '/does/not/exist'", id="no-body-file"),
+    pytest.param(["nope"], "No such command 'nope'", id="unknown-command"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), USAGE)
+def test_usage_errors_exit_2_without_traceback(args, message, capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_broken_policy_exits_2_with_location(tmp_path, capsys):
+    policy = tmp_path / "p.toml"
+    policy.write_text('[[endpoints]]\nmethods = ["GET"]\npath = "/x"\nany_of = ["read:nope"]\n')
+    for command in (["check", "--scope", "x", "GET", "/x"], ["routes"], ["explain", "--scope", "x", "GET", "/"]):
+        assert main([*command, "--policy", str(policy)]) == 2
+        err = capsys.readouterr().err
+        assert f"{policy}:1: endpoints[0]: unknown scope 'read:nope'" in err
+
+
+def test_explain(capsys):
+    assert main(["explain", "--scope", "user_id:u1 read:preferences", "GET", "/users/u2/preferences"]) == 1
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "DENIED (insufficient-scope)"
+    assert "  fix:     add user_id:u2" in out
+
+
+def test_routes(tmp_path, capsys):
+    assert main(["routes"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 16
+    assert lines[3].split() == ["GET", "/brands/{id}", "read:brands", "|", "read:brands:{id}"]
+    assert main(["routes", "--json"]) == 0
+    table = json.loads(capsys.readouterr().out)
+    assert {"method": "GET", "path": "/brands", "any_of": ["read:brands"]} in table
+
+
+def test_help_and_module_entry_point():
+    assert main(["--help"]) == 0
+    done = subprocess.run([sys.executable, "-m", "scopes", "check", "--scope", "read:brands", "GET", "/brands"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and done.stdout.startswith("allowed:")

@@ -1,0 +1,233 @@
+"""Policy.authorize against the bundled Courier policy: the documented table, near misses,
+attacks, and the laws every decision obeys."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from scopes import Decision, Policy, ScopeSet
+from tests import strategies
+
+COURIER = Policy.courier()
+CASE_KEYS = {"scopes", "method", "path", "body", "allowed", "code", "reason", "granted", "needed"}
+
+
+def _cases() -> list:
+    data = tomllib.loads((Path(__file__).parent / "data" / "courier_decisions.toml").read_text())
+    params = []
+    for index, case in enumerate(data["case"]):
+        unknown = set(case) - CASE_KEYS
+        if unknown:
+            raise ValueError(f"case {index}: unknown keys {sorted(unknown)}")
+        name = f"{index}-{case['method']}-{case['path']}-{'allow' if case['allowed'] else 'deny'}"
+        params.append(pytest.param(case, id=name))
+    return params
+
+
+@pytest.mark.parametrize("case", _cases())
+def test_courier_decision_table(case):
+    decision = COURIER.authorize(case["scopes"], case["method"], case["path"], body=case.get("body"))
+    assert decision.allowed is case["allowed"], decision.reason
+    assert bool(decision) is case["allowed"]
+    assert decision.reason
+    assert decision.code == case.get("code", "allowed" if case["allowed"] else decision.code)
+    if "reason" in case:
+        assert decision.reason == case["reason"]
+    if "granted" in case:
+        assert list(decision.granted) == case["granted"]
+    if "needed" in case:
+        assert list(decision.needed) == case["needed"]
+
+
+def test_every_documented_route_is_in_the_table():
+    """The bundled table is exactly DESIGN.md's Courier table."""
+    rules = sorted((r.method, r.template, tuple(a.text for a in r.alternatives)) for r in COURIER.routes)
+    user = "user_id:{user_id}"
+    assert rules == sorted(
+        [
+            ("GET", "/brands", ("read:brands",)),
+            ("PUT", "/brands", ("write:brands",)),
+            ("DELETE", "/brands", ("write:brands",)),
+            ("GET", "/brands/{id}", ("read:brands", "read:brands:{id}")),
+            ("PUT", "/brands/{id}", ("write:brands", "write:brands:{id}")),
+            ("DELETE", "/brands/{id}", ("write:brands", "write:brands:{id}")),
+            *[
+                (m, "/users/{user_id}/tokens/{token}", (f"write:user-tokens {user}",))
+                for m in ("PUT", "PATCH", "DELETE")
+            ],
+            ("GET", "/users/{user_id}/tokens/{token}", (f"read:user-tokens {user}",)),
+            *[
+                (m, "/users/{user_id}/preferences/{topic_id}", (f"write:preferences {user}",))
+                for m in ("PUT", "PATCH", "DELETE")
+            ],
+            ("GET", "/users/{user_id}/preferences", (f"read:preferences {user}",)),
+            ("GET", "/users/{user_id}/preferences/{topic_id}", (f"read:preferences {user}",)),
+            ("POST", "/client/q", ()),
+        ]
+    )
+
+
+def test_decision_accepts_a_scope_set_and_a_string_alike():
+    token = COURIER.parse("read:brands:acme")
+    assert COURIER.authorize(token, "GET", "/brands/acme").allowed
+    assert COURIER.authorize("read:brands:acme", "GET", "/brands/acme").allowed
+
+
+def test_decision_explains_itself():
+    decision = COURIER.authorize("user_id:u1 read:brands:abc", "GET", "/brands/xyz")
+    assert decision.explain() == (
+        "DENIED (insufficient-scope)\n"
+        "  request: GET /brands/xyz\n"
+        "  rule:    GET /brands/{id}\n"
+        "  needs:   read:brands or read:brands:xyz\n"
+        "  token:   user_id:u1 read:brands:abc\n"
+        "  why:     GET /brands/xyz needs read:brands or read:brands:xyz; the token has "
+        "user_id:u1 read:brands:abc\n"
+        "  fix:     add read:brands:xyz"
+    )
+    assert decision.to_dict() == {
+        "allowed": False,
+        "reason": decision.reason,
+        "code": "insufficient-scope",
+        "rule": "GET /brands/{id}",
+        "needed": ["read:brands", "read:brands:xyz"],
+        "granted": [],
+        "missing": "read:brands:xyz",
+    }
+
+
+MISSING = [
+    pytest.param("", "GET", "/users/u1/preferences", "read:preferences user_id:u1", id="both"),
+    pytest.param("read:preferences", "GET", "/users/u1/preferences", "user_id:u1", id="user"),
+    pytest.param("user_id:u1", "GET", "/brands/b", "read:brands:b", id="narrowest"),
+    pytest.param("", "POST", "/client/q", None, id="graphql-needs-any-user"),
+    pytest.param("", "GET", "/nope", None, id="no-route"),
+    pytest.param("", "GET", "/brands/%2F", None, id="bad-path"),
+]
+
+
+@pytest.mark.parametrize(("scopes", "method", "path", "missing"), MISSING)
+def test_missing_is_the_smallest_scope_string_that_would_allow(scopes, method, path, missing):
+    body = '{"query": "{ messages { id } }"}' if path == "/client/q" else None
+    decision = COURIER.authorize(scopes, method, path, body=body)
+    assert decision.missing == missing
+    if missing is not None:
+        assert COURIER.authorize(f"{scopes} {missing}", method, path, body=body).allowed
+
+
+UNTRUSTED = [
+    pytest.param(None, "GET", "/brands", "bad-scopes", id="scopes-none"),
+    pytest.param(b"read:brands", "GET", "/brands", "bad-scopes", id="scopes-bytes"),
+    pytest.param(["read:brands"], "GET", "/brands", "bad-scopes", id="scopes-list"),
+    pytest.param("read:brands", None, "/brands", "bad-method", id="method-none"),
+    pytest.param("read:brands", b"GET", "/brands", "bad-method", id="method-bytes"),
+    pytest.param("read:brands", "GET", None, "bad-path", id="path-none"),
+    pytest.param("read:brands", "GET", b"/brands", "bad-path", id="path-bytes"),
+    pytest.param("read:brands", "GET" * 10_000, "/brands", "method-not-allowed", id="huge-method"),
+    pytest.param("read:brands", "GET", "/" + "a" * 100_000, "bad-path", id="huge-path"),
+    pytest.param("read:brands " * 100_000, "GET", "/brands", "allowed", id="huge-scopes"),
+    pytest.param("read:brands", "GET\r\n", "/brands", "method-not-allowed", id="crlf-method"),
+]
+
+
+@pytest.mark.parametrize(("scopes", "method", "path", "code"), UNTRUSTED)
+def test_untrusted_input_never_raises(scopes, method, path, code):
+    decision = COURIER.authorize(scopes, method, path)
+    assert isinstance(decision, Decision)
+    assert decision.code == code
+    assert decision.reason
+    assert len(decision.reason) < 600  # untrusted input is clipped in messages
+
+
+def test_graphql_bodies_of_every_type():
+    token = "read:messages user_id:u"
+    query = '{"query": "{ messages { id } }"}'
+    assert COURIER.authorize(token, "POST", "/client/q", body=query).allowed
+    assert COURIER.authorize(token, "POST", "/client/q", body=query.encode()).allowed
+    assert COURIER.authorize(token, "POST", "/client/q", body={"query": "{ messages { id } }"}).allowed
+    for bad in (b"\xff", "[]", 42, "null", '{"query": 1}', "x" * 1_000_000):
+        decision = COURIER.authorize(token, "POST", "/client/q", body=bad)
+        assert not decision.allowed and decision.code == "bad-graphql", decision.reason
+
+
+# -- properties -----------------------------------------------------------------------------
+
+tokens = st.lists(strategies.scope_token, max_size=6).map(" ".join)
+bodies = st.one_of(
+    st.none(),
+    st.sampled_from(['{"query": "{ messages { id } }"}', '{"query": "mutation { x }"}', "{}"]),
+    st.text(max_size=40),
+)
+
+
+@given(st.one_of(tokens, strategies.scopeish_text), strategies.methods, strategies.paths, bodies)
+def test_authorize_never_raises(scopes, method, path, body):
+    """Any token, method, path and body gives a Decision with a reason; never an exception."""
+    decision = COURIER.authorize(scopes, method, path, body=body)
+    assert decision.reason and decision.code != "internal-error", decision.reason
+    assert decision.allowed == (decision.code == "allowed")
+
+
+@given(tokens, tokens, strategies.methods, strategies.paths, bodies)
+def test_adding_scopes_never_turns_allow_into_deny(scopes, extra, method, path, body):
+    """Monotonic: more scopes never take access away (extra scopes never block)."""
+    if COURIER.authorize(scopes, method, path, body=body).allowed:
+        assert COURIER.authorize(f"{scopes} {extra}", method, path, body=body).allowed
+
+
+@st.composite
+def allowed_requests(draw):
+    """A REST route of the Courier table, its parameters filled, and a token with one of its
+    alternatives (placeholders filled) plus random extra scopes."""
+    route = draw(st.sampled_from([r for r in COURIER.routes if r.graphql is None]))
+    segments = [None if seg.startswith("{") else seg for seg in route.template[1:].split("/")]
+    for index, seg in enumerate(segments):
+        if seg is None:
+            segments[index] = draw(strategies.path_segments)
+    alternative = draw(st.sampled_from(route.alternatives))
+    extra = draw(tokens)
+    token = alternative.render(tuple(segments)) + " " + extra
+    return token, route.method, "/" + "/".join(segments)
+
+
+@given(allowed_requests())
+def test_a_filled_alternative_is_allowed(request):
+    """Every alternative the policy lists, placeholders filled, grants its route."""
+    decision = COURIER.authorize(*request)
+    assert decision.allowed, decision.reason
+
+
+@given(allowed_requests())
+def test_removing_granting_scopes_turns_allow_into_deny(request):
+    """Without every scope that could grant the route, an allow becomes a deny."""
+    scopes, method, path = request
+    decision = COURIER.authorize(scopes, method, path)
+    needed = [COURIER.parse(alternative) for alternative in decision.needed]
+    token = COURIER.parse(scopes)
+    kept = ScopeSet(
+        s for s in token if not any(ScopeSet([s]).covers(ScopeSet([n])) for alt in needed for n in alt)
+    )
+    assert not COURIER.authorize(kept, method, path).allowed
+
+
+@given(allowed_requests(), tokens)
+def test_extra_scopes_never_block(request, extra):
+    """Monotonic on allowed requests: any extra scopes keep them allowed."""
+    scopes, method, path = request
+    assert COURIER.authorize(f"{extra} {scopes} {extra}", method, path).allowed
+
+
+@given(tokens, st.sampled_from(["GET", "PUT", "PATCH", "DELETE"]), strategies.paths)
+def test_user_bound_routes_never_allow_an_absent_user(scopes, method, path):
+    """A /users/{user_id}/... allow implies the path's user id is one of the token's."""
+    decision = COURIER.authorize(scopes, method, path)
+    if decision.allowed and decision.rule and decision.rule.split(" ", 1)[1].startswith("/users/"):
+        from scopes.paths import canonical_segments
+
+        user = canonical_segments(path)[1]
+        assert user in COURIER.parse(scopes).user_ids
