@@ -99,25 +99,39 @@ class Catalogue:
     def suggest(self, text: str) -> str | None:
         """The known scope a mistyped one most likely meant, or None ("did you mean").
 
-        Tries, in order: the same text in lower case (`READ:BRANDS`); a close catalogue name
-        (`read:brand`); a close name before a qualifier or id, keeping what follows
-        (`user-id:x` -> `user_id:x`, `read:brand:acme` -> `read:brands:acme`).
+        First the same scope in another case, comparing only the name and keeping a qualifier or
+        id as written (`READ:BRANDS` -> `read:brands`, `USER_ID:Pigeon` -> `user_id:Pigeon`:
+        ids are case-sensitive). Otherwise the closest of: a catalogue name close to the whole
+        text (`read:brand` -> `read:brands`), or a name close to the text before a ':', keeping
+        what follows (`user-id:x` -> `user_id:x`, `read:brand:acme` -> `read:brands:acme`).
+        "Close" is a difflib ratio of at least SUGGESTION_CUTOFF; the best ratio wins, the
+        whole-text reading on a tie.
         """
-        lowered = text.lower()
-        if lowered != text and self.known(lowered):
-            return lowered
-        names = list(self.specs)
-        close = difflib.get_close_matches(lowered, names, n=1, cutoff=SUGGESTION_CUTOFF)
-        if close:
-            return close[0]
         prefixes = sorted(self._qualifiable) + [self.principal]
+        lowered = text.lower()
+        for name in self.specs:
+            if name.lower() == lowered and name != text:
+                return name
         colon = text.find(":")
         while colon != -1:
-            head, rest = text[:colon].lower(), text[colon + 1 :]
+            head = lowered[:colon]
+            for name in prefixes:
+                candidate = name + text[colon:]
+                if name.lower() == head and candidate != text and self.known(candidate):
+                    return candidate
+            colon = text.find(":", colon + 1)
+        best: tuple[float, str] | None = None
+        for name in difflib.get_close_matches(lowered, list(self.specs), n=1, cutoff=SUGGESTION_CUTOFF):
+            if name != text:
+                best = (difflib.SequenceMatcher(None, lowered, name).ratio(), name)
+        colon = text.find(":")
+        while colon != -1:
+            head, rest = lowered[:colon], text[colon + 1 :]
             close = difflib.get_close_matches(head, prefixes, n=1, cutoff=SUGGESTION_CUTOFF)
             if close and rest:
                 candidate = f"{close[0]}:{rest}"
-                if candidate != text and self.known(candidate):
-                    return candidate
+                ratio = difflib.SequenceMatcher(None, head, close[0]).ratio()
+                if candidate != text and self.known(candidate) and (best is None or ratio > best[0]):
+                    best = (ratio, candidate)
             colon = text.find(":", colon + 1)
-        return None
+        return None if best is None else best[1]
