@@ -4,10 +4,12 @@ from scopes.decision import Decision
 from scopes.duration import parse_duration
 from scopes.errors import PolicyError, ScopeSyntaxError
 from scopes.evaluate import Policy, parse
+from scopes.lint import Diagnostic, lint
 from scopes.model import PermissionScope, PrincipalScope, Scope, ScopeSet, UnknownScope
 
 __all__ = [
     "Decision",
+    "Diagnostic",
     "PermissionScope",
     "Policy",
     "PolicyError",
@@ -16,6 +18,7 @@ __all__ = [
     "ScopeSet",
     "ScopeSyntaxError",
     "UnknownScope",
+    "lint",
     "parse",
     "parse_duration",
 ]

@@ -66,6 +66,24 @@ paths = st.one_of(
 PATH_SEGMENT_CHARS = (
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,=:@"
 )
+# (Also a valid scope qualifier: no leading, trailing or doubled ':', since tests fill
+# placeholders like `user_id:{user_id}` with it.)
 path_segments = st.text(alphabet=PATH_SEGMENT_CHARS, min_size=1, max_size=8).filter(
-    lambda s: s not in (".", "..")
+    lambda s: s not in (".", "..") and s[0] != ":" and s[-1] != ":" and "::" not in s
+)
+
+# Scope strings with what `scopes lint --fix` rewrites: repeated scopes, scopes another one
+# covers, names in another case, runs of spaces.
+fixable_token = st.one_of(
+    scope_token,
+    st.sampled_from(COURIER_NAMES).map(str.upper),
+    st.tuples(st.sampled_from(QUALIFIABLE), ids).map(lambda p: f"{p[0].upper()}:{p[1]}"),
+    ids.map(lambda i: f"USER_ID:{i}"),
+)
+fixable_scope_string = st.builds(
+    lambda lead, tokens, gaps, trail: lead + "".join(t + g for t, g in zip(tokens, gaps)).rstrip() + trail,
+    st.text(alphabet=" ", max_size=2),
+    st.lists(fixable_token, max_size=6).flatmap(lambda ts: st.permutations(ts + ts[: len(ts) // 2 + 1])),
+    st.lists(spaces, min_size=10, max_size=10),
+    st.text(alphabet=" ", max_size=2),
 )

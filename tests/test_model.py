@@ -18,6 +18,7 @@ parse = scopes.parse
 def test_public_names_are_pinned():
     assert sorted(scopes.__all__) == [
         "Decision",
+        "Diagnostic",
         "PermissionScope",
         "Policy",
         "PolicyError",
@@ -26,6 +27,7 @@ def test_public_names_are_pinned():
         "ScopeSet",
         "ScopeSyntaxError",
         "UnknownScope",
+        "lint",
         "parse",
         "parse_duration",
     ]
