@@ -41,9 +41,9 @@ class Decision:
     """
 
     __slots__ = (
-        "allowed",
-        "code",
-        "route",
+        "_allowed",
+        "_code",
+        "_route",
         "_segments",
         "_token",
         "_alternatives",
@@ -64,9 +64,9 @@ class Decision:
         method: object,
         path: object,
     ) -> None:
-        self.allowed = allowed
-        self.code = code  # "allowed", or why not: "insufficient-scope", "no-route", ...
-        self.route = route
+        self._allowed = allowed
+        self._code = code
+        self._route = route
         self._segments = segments
         self._token = token
         self._alternatives = alternatives  # allowed: the ones that granted; denied: the ones needed
@@ -74,8 +74,23 @@ class Decision:
         self._method = method
         self._path = path
 
+    # Read-only: a decision may be shared (token-independent denies are cached per policy).
+    @property
+    def allowed(self) -> bool:
+        return self._allowed
+
+    @property
+    def code(self) -> str:
+        """"allowed", or why not: "insufficient-scope", "no-route", "bad-path", ..."""
+        return self._code
+
+    @property
+    def route(self) -> Route | None:
+        """The compiled route that matched, if one did."""
+        return self._route
+
     def __bool__(self) -> bool:
-        return self.allowed
+        return self._allowed
 
     def __repr__(self) -> str:
         return f"Decision(allowed={self.allowed}, code={self.code!r}, reason={self.reason!r})"

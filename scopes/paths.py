@@ -6,7 +6,7 @@ import codecs
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["MAX_PATH_LENGTH", "PathRejection", "canonical_segments"]
+__all__ = ["MAX_PATH_LENGTH", "PathRejection", "canonical_segments", "plain_segment"]
 
 
 def __dir__() -> list[str]:
@@ -97,6 +97,8 @@ _PLAIN = _ALNUM + b"-._~" + b"!$&'()*+,=" + b":@"
 # from it, so `raw.translate(_FAST_TABLE) == raw` holds exactly when all of `raw` is plain or "/".
 _FAST_BYTES = _PLAIN + b"/"
 _FAST_TABLE = bytes(b if b in _FAST_BYTES else (0 if b else 1) for b in range(256))
+
+_PLAIN_TABLE = bytes(b if b in _PLAIN else (0 if b else 1) for b in range(256))
 
 # The same for every byte a path may hold raw; deleting them leaves the offending ones, in order.
 _PATH_BYTES = _FAST_BYTES + b"%"
@@ -369,3 +371,17 @@ def _decode(path: str, segments: list[str]) -> tuple[str, ...] | PathRejection:
                 "nfkc", "Unicode NFKC changes the decoded path; send the normalized form"
             )
     return tuple(texts)
+
+
+def plain_segment(segment: str) -> bool:
+    """Whether one raw segment is canonical as it stands: canonical_segments accepts it and
+    decodes it to itself (non-empty, not `.` or `..`, only plain pchar: no `%`, no `;`).
+
+    Lets a router check only the segments a route binds, instead of the whole path first.
+    """
+    if segment.isalnum() and segment.isascii():
+        return True
+    if not segment or not segment.isascii() or segment == "." or segment == "..":
+        return False
+    raw = segment.encode()
+    return raw.translate(_PLAIN_TABLE) == raw

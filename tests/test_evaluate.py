@@ -231,3 +231,46 @@ def test_user_bound_routes_never_allow_an_absent_user(scopes, method, path):
 
         user = canonical_segments(path)[1]
         assert user in COURIER.parse(scopes).user_ids
+
+
+def test_decisions_are_read_only():
+    """Token-independent denies are cached and shared, so nobody may flip one to an allow."""
+    decision = COURIER.authorize("read:brands", "GET", "/nope")
+    for name in ("allowed", "code", "route", "reason"):
+        with pytest.raises(AttributeError):
+            setattr(decision, name, True)
+    assert COURIER.authorize("read:brands", "GET", "/nope") is decision
+
+
+def test_route_cache_is_bounded():
+    from scopes.evaluate import ROUTE_CACHE_ENTRIES
+
+    policy = Policy.from_toml((Path(__file__).parents[1] / "scopes/policy/courier.toml").read_text())
+    for index in range(ROUTE_CACHE_ENTRIES + 10):
+        assert policy.authorize("read:brands", "GET", f"/brands/b{index}").allowed
+    assert len(policy._routes) <= ROUTE_CACHE_ENTRIES
+    assert not policy.authorize("read:brands", "GET", "/x" * 300).allowed  # long: never kept
+    assert all(len(path) <= 512 for _, path in policy._routes)
+
+
+@given(st.one_of(tokens, strategies.scopeish_text), strategies.methods, strategies.paths)
+def test_cached_and_uncached_routing_agree(scopes, method, path):
+    """A repeated request decides exactly as the first did, and as a fresh policy does."""
+    fresh = Policy.from_toml((Path(__file__).parents[1] / "scopes/policy/courier.toml").read_text())
+    first = COURIER.authorize(scopes, method, path)
+    again = COURIER.authorize(scopes, method, path)
+    alone = fresh.authorize(scopes, method, path)
+    assert first.allowed == again.allowed == alone.allowed
+    assert first.reason == again.reason == alone.reason
+
+
+@given(st.one_of(tokens, strategies.scopeish_text), strategies.methods, st.one_of(strategies.paths, st.text(alphabet="/%.;#?abu2Fe", max_size=20)))
+def test_fast_route_agrees_with_canonicalizing_first(scopes, method, path):
+    """The fast route is exactly `router.match(method, canonical_segments(path))`."""
+    from scopes.paths import canonical_segments
+
+    route, segments = COURIER._fast_route(method, path)
+    if route is not None:
+        canonical = canonical_segments(path)
+        assert canonical == segments
+        assert COURIER.router.match(method, canonical) is route

@@ -11,7 +11,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import scopes.paths
-from scopes.paths import MAX_PATH_LENGTH, PathRejection, canonical_segments
+from scopes.paths import MAX_PATH_LENGTH, PathRejection, canonical_segments, plain_segment
 from tests.attack_paths import ATTACK_PATHS
 
 # Every code the module documents; a rejection never carries another.
@@ -48,7 +48,12 @@ HEX = frozenset("0123456789abcdefABCDEF")
 
 
 def test_public_names():
-    assert scopes.paths.__all__ == ["MAX_PATH_LENGTH", "PathRejection", "canonical_segments"]
+    assert scopes.paths.__all__ == [
+        "MAX_PATH_LENGTH",
+        "PathRejection",
+        "canonical_segments",
+        "plain_segment",
+    ]
     assert dir(scopes.paths) == scopes.paths.__all__
     assert MAX_PATH_LENGTH == 8192
 
@@ -522,3 +527,33 @@ def test_encoded_segments_round_trip_or_are_refused(segments):
         assert reference(target) is None
     else:
         assert result == tuple(segments)
+
+
+@pytest.mark.parametrize(
+    ("segment", "plain"),
+    [
+        pytest.param("acme", True, id="alnum"),
+        pytest.param("topic-1_x.y~z", True, id="unreserved"),
+        pytest.param("a:b@c!$&'()*+,=", True, id="sub-delims"),
+        pytest.param("", False, id="empty"),
+        pytest.param(".", False, id="dot"),
+        pytest.param("..", False, id="dot-dot"),
+        pytest.param("a%20b", False, id="escape"),
+        pytest.param("a;b", False, id="semicolon"),
+        pytest.param("a b", False, id="space"),
+        pytest.param("jöe", False, id="non-ascii"),
+        pytest.param("ａ", False, id="fullwidth"),
+        pytest.param("a#b", False, id="hash"),
+        pytest.param("a\\b", False, id="backslash"),
+        pytest.param("a\x00", False, id="nul"),
+    ],
+)
+def test_plain_segment(segment, plain):
+    assert plain_segment(segment) is plain
+
+
+@given(st.text(max_size=12))
+def test_plain_segments_canonicalize_to_themselves(segment):
+    """A plain segment is accepted and decodes to itself; so routing it raw is exact."""
+    if plain_segment(segment):
+        assert canonical_segments("/" + segment) == (segment,)

@@ -96,9 +96,15 @@ class Route:
     alternatives: tuple[Alternative, ...]  # empty: public
     graphql: GraphQLRoute | None = None
     rule: str = field(init=False)
+    param_indexes: tuple[int, ...] = field(init=False)  # the segments a request binds
+    literal_segments: tuple[str, ...] | None = field(init=False)  # the whole path, if literal
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "rule", f"{self.method} {self.template}")
+        shape = template_segments(self.template)
+        setattr_ = object.__setattr__
+        setattr_(self, "rule", f"{self.method} {self.template}")
+        setattr_(self, "param_indexes", tuple(i for i, seg in enumerate(shape) if seg is None))
+        setattr_(self, "literal_segments", None if None in shape else shape)
 
     @property
     def public(self) -> bool:
@@ -114,40 +120,42 @@ def template_segments(template: str) -> tuple[str | None, ...]:
 
 
 class _Node:
-    __slots__ = ("literal", "param", "route")
+    __slots__ = ("literal", "param", "routes")
 
     def __init__(self) -> None:
         self.literal: dict[str, _Node] = {}
         self.param: _Node | None = None
-        self.route: Route | None = None
+        self.routes: dict[str, Route] | None = None  # method -> route, where a template ends
 
 
 class Router:
     """Finds the route for (method, segments) in time independent of the table's size.
 
     Fully literal templates are one dict lookup on the segment tuple. Templates with parameters
-    live in a segment trie per method; at each depth a literal child is tried before the
-    parameter child ("static segments win"), backtracking only where both exist. A parameter
-    never matches an empty segment (the trailing slash in `/brands/`).
+    live in one segment trie; at each depth a literal child is tried before the parameter child
+    ("static segments win"), backtracking only where both exist. A parameter never matches an
+    empty segment (the trailing slash in `/brands/`). Literal segments are dict keys, never
+    patterns, and the work per request is bounded by the path's depth.
 
-    >>> router.match("GET", ("brands", "acme"))   # Route for GET /brands/{id}
+        /brands            -> _static[("brands",)]["GET"]
+        /brands/acme       -> trie: "brands" -> {id} -> routes["GET"]   (GET /brands/{id})
     """
 
-    __slots__ = ("_static", "_tries", "_paths", "routes")
+    __slots__ = ("_static", "_trie", "routes", "by_path")
 
     def __init__(self, routes: list[Route]) -> None:
         self.routes: tuple[Route, ...] = tuple(routes)
-        self._static: dict[str, dict[tuple[str, ...], Route]] = {}
-        self._tries: dict[str, _Node] = {}
-        # every method a template shape serves, to tell "no such path" from "method not allowed"
-        self._paths: dict[tuple[str | None, ...], list[Route]] = {}
+        self._static: dict[tuple[str, ...], dict[str, Route]] = {}
+        # The fully literal templates by their text: a raw path equal to one is canonical.
+        self.by_path: dict[str, dict[str, Route]] = {}
+        self._trie = _Node()
         for route in routes:
             shape = template_segments(route.template)
-            self._paths.setdefault(shape, []).append(route)
             if None not in shape:
-                self._static.setdefault(route.method, {})[shape] = route  # type: ignore[index]
+                self._static.setdefault(shape, {})[route.method] = route  # type: ignore[index]
+                self.by_path.setdefault(route.template, {})[route.method] = route
                 continue
-            node = self._tries.setdefault(route.method, _Node())
+            node = self._trie
             for seg in shape:
                 if seg is None:
                     if node.param is None:
@@ -155,40 +163,52 @@ class Router:
                     node = node.param
                 else:
                     node = node.literal.setdefault(seg, _Node())
-            node.route = route
+            if node.routes is None:
+                node.routes = {}
+            node.routes[route.method] = route
 
     def match(self, method: str, segments: tuple[str, ...]) -> Route | None:
         """The route for this exact method and path, or None."""
-        static = self._static.get(method)
+        static = self._static.get(segments)
         if static is not None:
-            route = static.get(segments)
+            route = static.get(method)
             if route is not None:
                 return route
-        root = self._tries.get(method)
-        if root is None:
-            return None
-        return _walk(root, segments)
+        return _walk(self._trie, segments, method)
+
+    def walk(self, method: str, segments: tuple[str, ...]) -> Route | None:
+        """Only the templates with parameters (the caller has looked up `by_path`)."""
+        return _walk(self._trie, segments, method)
 
     def methods_for(self, segments: tuple[str, ...]) -> list[str]:
-        """Methods some route serves on this path (slow path: only to explain a denial)."""
-        found = set()
-        for shape, routes in self._paths.items():
-            if len(shape) == len(segments) and all(
-                (want is None and got) or want == got for want, got in zip(shape, segments)
-            ):
-                found.update(route.method for route in routes)
+        """Methods some route serves on this path (only to explain a denial)."""
+        found = set(self._static.get(segments, ()))
+        stack = [(self._trie, 0)]
+        while stack:
+            node, depth = stack.pop()
+            if depth == len(segments):
+                found.update(node.routes or ())
+                continue
+            segment = segments[depth]
+            child = node.literal.get(segment)
+            if child is not None:
+                stack.append((child, depth + 1))
+            if node.param is not None and segment:
+                stack.append((node.param, depth + 1))
         return sorted(found)
 
 
-def _walk(node: _Node, segments: tuple[str, ...]) -> Route | None:
+def _walk(node: _Node, segments: tuple[str, ...], method: str) -> Route | None:
     """Descend literal-first; remember a parameter branch only where both exist (rare)."""
     pending: list[tuple[_Node, int]] = []
     depth = 0
     end = len(segments)
     while True:
         if depth == end:
-            if node.route is not None:
-                return node.route
+            if node.routes is not None:
+                route = node.routes.get(method)
+                if route is not None:
+                    return route
         else:
             segment = segments[depth]
             child = node.literal.get(segment)
