@@ -87,3 +87,27 @@ fixable_scope_string = st.builds(
     st.lists(spaces, min_size=10, max_size=10),
     st.text(alphabet=" ", max_size=2),
 )
+
+# Documents for the linter's file scanners: keys it reads beside others, awkward strings.
+document_keys = st.one_of(
+    st.sampled_from(["scope", "scopes", "expires_in", "name", "a b", "x.y", "ключ", "'q'", '"dq"']),
+    st.text(alphabet="abcXYZ_-019", min_size=1, max_size=6),
+)
+document_strings = st.one_of(
+    scope_string,
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),  # TOML cannot hold a lone surrogate
+    st.text(alphabet="ab '\"\\\n\t#[]{},=:ü😀", max_size=12),
+)
+document_scalars = st.one_of(document_strings, st.integers(-(2**40), 2**40), st.booleans())
+documents = st.dictionaries(
+    document_keys,
+    st.recursive(
+        document_scalars,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=4),
+            st.dictionaries(document_keys, inner, max_size=4),
+        ),
+        max_leaves=12,
+    ),
+    max_size=6,
+)
