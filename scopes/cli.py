@@ -1,4 +1,4 @@
-"""The `scopes` command: check and explain decisions, list a policy's routes."""
+"""The `scopes` command: check and explain decisions, list a policy's routes, lint scope strings."""
 
 from __future__ import annotations
 
@@ -12,6 +12,11 @@ import click
 
 from scopes.errors import PolicyError
 from scopes.evaluate import Policy
+from scopes.lint.config import ConfigError, find_config
+from scopes.lint.files import SourceError, lint_file
+from scopes.lint.fixes import fix_with
+from scopes.lint.report import FORMATS, in_string, render
+from scopes.lint.rules import rules_for
 
 __all__ = ["ExitCode", "main"]
 
@@ -135,6 +140,55 @@ def routes(policy_path: str | None, as_json: bool) -> int:
         needs = " | ".join(any_of) if any_of else "(public)"
         click.echo(f"{method:<7} {path:<{width}}  {needs}")
     return ExitCode.OK
+
+
+@cli.command("lint")
+@click.argument("files", nargs=-1, metavar="[FILE]...")
+@click.option("--scope", "scope_strings", multiple=True, metavar="S",
+              help="A scope string to check (repeatable); reported as <scope>, line 1.")
+@policy_option
+@click.option("--fix", "apply_fixes", is_flag=True,
+              help="Apply the safe fixes: rewrite FILEs in place; with --scope, print the fixed "
+                   "string on stdout and the remaining findings on stderr.")
+@click.option("--format", "output", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="text: PATH:LINE:COL: CODE message; json: one array; github: annotations.")
+def lint_command(files: tuple[str, ...], scope_strings: tuple[str, ...], policy_path: str | None,
+                 apply_fixes: bool, output: str) -> int:
+    """Check scope strings in FILEs (JSON, YAML, TOML, .scopes, policies) or given with --scope.
+
+    Exit 0 when no error-severity finding, 1 otherwise, 2 on usage errors or unreadable files.
+    Codes and the [tool.scopes] settings: docs/lint.md.
+    """
+    if not files and not scope_strings:
+        raise click.UsageError("give --scope S or one or more FILEs")
+    try:
+        config = find_config()
+    except ConfigError as error:
+        raise UsageFailure(str(error)) from None
+    rules = rules_for(load_policy(policy_path or config.policy))
+    findings = []
+    for text in scope_strings:
+        if apply_fixes:
+            text = fix_with(rules, text)
+            click.echo(text)
+        findings += [in_string("<scope>", d) for d in rules.lint(text)]
+    unreadable = False
+    for path in files:
+        try:
+            report = lint_file(path, rules, config.keys, fix=apply_fixes)
+        except SourceError as error:
+            where = path if error.line is None else f"{path}:{error.line}:{error.column or 1}"
+            click.echo(f"scopes lint: {where}: {error.message}", err=True)
+            unreadable = True
+            continue
+        findings += report.findings
+        if report.fixed:
+            click.echo(f"{path}: fixed {report.fixed} scope string(s)", err=True)
+    for line in render(findings, output):
+        click.echo(line, err=bool(apply_fixes and scope_strings))
+    if unreadable:
+        return ExitCode.USAGE
+    return ExitCode.FAILED if any(f.diagnostic.is_error for f in findings) else ExitCode.OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
