@@ -7,7 +7,14 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from scopes.model import PermissionScope, PrincipalScope, Scope, ScopeSet, UnknownScope
+from scopes.model import (
+    PermissionScope,
+    Scope,
+    ScopeSet,
+    UnknownScope,
+    permission_scope,
+    principal_scope,
+)
 from scopes.syntax import scope_tokens
 
 __all__ = ["Catalogue", "ScopeSpec"]
@@ -58,21 +65,21 @@ class Catalogue:
     def resolve(self, text: str, span: tuple[int, int] = (0, 0)) -> Scope:
         """The meaning of one well-formed scope token."""
         if text in self.specs:
-            return PermissionScope(text, None, span)
+            return permission_scope(text, None, span)
         if text.startswith(self._principal_prefix):
-            return PrincipalScope(self.principal, text[len(self._principal_prefix) :], span)
+            return principal_scope(self.principal, text[len(self._principal_prefix) :], span)
         colon = text.find(":")
         while colon != -1:
             name = text[:colon]
             if name in self._qualifiable:
-                return PermissionScope(name, text[colon + 1 :], span)
+                return permission_scope(name, text[colon + 1 :], span)
             colon = text.find(":", colon + 1)
         return UnknownScope(text, span)
 
     def parse_scopes(self, text: str) -> list[Scope]:
         """Every scope as written, in order, duplicates kept, with spans (for the linter)."""
         resolve = self.resolve
-        return [resolve(t.value, (t.start_pos, t.end_pos)) for t in scope_tokens(text)]
+        return [resolve(value, (start, end)) for value, start, end in scope_tokens(text)]
 
     def _parse_uncached(self, text: str) -> ScopeSet:
         return ScopeSet(self.parse_scopes(text))

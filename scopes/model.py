@@ -52,6 +52,32 @@ class UnknownScope:
 
 Scope = PrincipalScope | PermissionScope | UnknownScope
 
+# Building nodes while parsing: the slots' own setters skip the frozen dataclass __init__'s
+# per-field object.__setattr__ calls (about half the cost of a node); same values, same type.
+_new = object.__new__
+_set_principal_name = PrincipalScope.name.__set__  # type: ignore[attr-defined]
+_set_principal_id = PrincipalScope.id.__set__  # type: ignore[attr-defined]
+_set_principal_span = PrincipalScope.span.__set__  # type: ignore[attr-defined]
+_set_permission_name = PermissionScope.name.__set__  # type: ignore[attr-defined]
+_set_permission_qualifier = PermissionScope.qualifier.__set__  # type: ignore[attr-defined]
+_set_permission_span = PermissionScope.span.__set__  # type: ignore[attr-defined]
+
+
+def principal_scope(name: str, id: str, span: Span) -> PrincipalScope:
+    node = _new(PrincipalScope)
+    _set_principal_name(node, name)
+    _set_principal_id(node, id)
+    _set_principal_span(node, span)
+    return node
+
+
+def permission_scope(name: str, qualifier: str | None, span: Span) -> PermissionScope:
+    node = _new(PermissionScope)
+    _set_permission_name(node, name)
+    _set_permission_qualifier(node, qualifier)
+    _set_permission_span(node, span)
+    return node
+
 def _canonical_key(scope: Scope) -> tuple[int, str, str]:
     """Principals first, then permissions (bare before qualified), then unknown scopes."""
     kind = type(scope)
@@ -70,10 +96,10 @@ class ScopeSet:
     `user_ids` and `grants` are computed once so the evaluator's checks are set lookups.
     """
 
-    scopes: tuple[Scope, ...]
     user_ids: frozenset[str]
     grants: frozenset[str]  # canonical text of every permission scope
     _members: frozenset[Scope]
+    _ordered: tuple[Scope, ...] | None  # canonical order, sorted on first use
 
     def __init__(self, scopes: Iterable[Scope] = ()) -> None:
         members = frozenset(scopes)
@@ -82,14 +108,24 @@ class ScopeSet:
         for scope in members:
             kind = type(scope)
             if kind is PermissionScope:
-                grants.append(scope.name if scope.qualifier is None else str(scope))
+                qualifier = scope.qualifier
+                grants.append(scope.name if qualifier is None else f"{scope.name}:{qualifier}")
             elif kind is PrincipalScope:
                 user_ids.append(scope.id)
         setattr_ = object.__setattr__
-        setattr_(self, "scopes", tuple(sorted(members, key=_canonical_key)))
         setattr_(self, "_members", members)
+        setattr_(self, "_ordered", None)
         setattr_(self, "user_ids", frozenset(user_ids))
         setattr_(self, "grants", frozenset(grants))
+
+    @property
+    def scopes(self) -> tuple[Scope, ...]:
+        """The members in canonical order: principals, permissions, unknown scopes."""
+        ordered = self._ordered
+        if ordered is None:
+            ordered = tuple(sorted(self._members, key=_canonical_key))
+            object.__setattr__(self, "_ordered", ordered)
+        return ordered
 
     def __str__(self) -> str:
         return " ".join(map(str, self.scopes))

@@ -46,16 +46,23 @@ def _parser() -> Lark:
     return Lark(grammar_text(), parser="lalr", lexer="basic", transformer=_ToTokens())
 
 
-def scope_tokens(text: str) -> list[Token]:
-    """Split a scope string into its scope tokens (`Token` is a `str` with `start_pos`/`end_pos`).
+def scope_tokens(text: str) -> list[tuple[str, int, int]]:
+    """Split a scope string into its scope tokens: (token, start, end), end exclusive.
 
     Raises ScopeSyntaxError, positioned at the first offset where the text can no longer begin
     a valid scope string.
     """
     try:
-        return _parser().parse(text)
+        tokens = _parser().parse(text)
     except UnexpectedInput as error:
         raise _syntax_error(text, error) from None
+    spans = []
+    for token in tokens:
+        value = token.value
+        if value[0] == " ":  # the grammar lets a SCOPE carry the spaces before it
+            value = value.lstrip(" ")
+        spans.append((value, token.end_pos - len(value), token.end_pos))
+    return spans
 
 
 # Plain words for characters RFC 6749 §3.3 excludes; anything else gets a generic message.

@@ -486,4 +486,4 @@ def _is_single_token(text: str) -> bool:
         tokens = scope_tokens(text)
     except ScopeSyntaxError:
         return False
-    return len(tokens) == 1 and tokens[0] == text
+    return len(tokens) == 1 and tokens[0][0] == text
