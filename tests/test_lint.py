@@ -358,7 +358,7 @@ def test_lint_never_raises_and_spans_stay_in_the_text(text):
 def test_the_fast_tokenizer_agrees_with_the_parser(text):
     """token_spans(s) == the parser's token spans, and both raise alike (same position)."""
     try:
-        expected = [(t.start_pos, t.end_pos) for t in scope_tokens(text)]
+        expected = [(start, end) for _, start, end in scope_tokens(text)]
     except ScopeSyntaxError as error:
         with pytest.raises(ScopeSyntaxError) as caught:
             token_spans(text)

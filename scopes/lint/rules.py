@@ -57,7 +57,7 @@ def token_spans(text: str) -> list[tuple[int, int]]:
                 spans.append((position, position + len(piece)))
             position += len(piece) + 1
         return spans
-    return [(token.start_pos, token.end_pos) for token in scope_tokens(text)]
+    return [(start, end) for _, start, end in scope_tokens(text)]
 
 
 # `<user-id>`, `${USER_ID}`, `$USER_ID`, `{id}`, `{{ ... }}`: copied from docs or a template.
