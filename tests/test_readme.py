@@ -23,3 +23,18 @@ def test_ci_runs_the_readme_test_command_verbatim():
     _, test = _readme_commands()
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert test in ci.splitlines()
+
+
+def test_readme_examples_run():
+    """The README's `>>>` examples are doctests, and its library example runs as written."""
+    import doctest
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    parser = doctest.DocTestParser()
+    test = parser.get_doctest(text, {"scopes": __import__("scopes")}, "README.md", "README.md", 0)
+    assert test.examples, "the README lost its examples"
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    runner.run(test)
+    assert runner.summarize(verbose=False).failed == 0
+    library = re.search(r"```python\n(import scopes\n.+?)```", text, re.S).group(1)
+    exec(compile(library, "README.md", "exec"), {})
