@@ -1,4 +1,4 @@
-"""The scope linter: `lint(text, policy=None)` for one string; files, fixes and reports beside it."""
+"""The scope linter: `lint(text, policy=None)` for one string; files, fixes, reports beside it."""
 
 from scopes.lint.codes import CODES, Code
 from scopes.lint.diagnostic import Diagnostic

@@ -80,11 +80,15 @@ class _Json:
         if ch == '"':
             value, end = scanstring(text, position + 1, True)
             if self.want(key):
-                self.found.append(_string(text, path, key, value, position + 1, end - 1, in_list, _json_escape))
+                self.found.append(
+                    _string(text, path, key, value, position + 1, end - 1, in_list, _json_escape)
+                )
             return end
         if ch == "{":
             if self.wanted is None:
-                self.found.append(Found(path, key, "map", None, position, position, in_list=in_list))
+                self.found.append(
+                    Found(path, key, "map", None, position, position, False, in_list)
+                )
             position = self.space(position + 1)
             if text[position] == "}":
                 return position + 1
@@ -97,7 +101,9 @@ class _Json:
                 position += 1  # the ','
         if ch == "[":
             if self.wanted is None:
-                self.found.append(Found(path, key, "list", None, position, position, in_list=in_list))
+                self.found.append(
+                    Found(path, key, "list", None, position, position, False, in_list)
+                )
             position = self.space(position + 1)
             if text[position] == "]":
                 return position + 1
@@ -110,9 +116,9 @@ class _Json:
                 position += 1
         match = _JSON_SCALAR.match(text, position)
         if self.want(key):
-            self.found.append(Found(
-                path, key, "other", json.loads(match.group()), position, match.end(), in_list=in_list
-            ))
+            value = json.loads(match.group())
+            end = match.end()
+            self.found.append(Found(path, key, "other", value, position, end, False, in_list))
         return match.end()
 
 
@@ -291,7 +297,9 @@ class _Toml:
             return end + 1
         if ch == "[":
             if self.wanted is None:
-                self.found.append(Found(path, key, "list", None, position, position, in_list=in_list))
+                self.found.append(
+                    Found(path, key, "list", None, position, position, False, in_list)
+                )
             position += 1
             index = 0
             while True:
@@ -305,7 +313,9 @@ class _Toml:
                     position += 1
         if ch == "{":
             if self.wanted is None:
-                self.found.append(Found(path, key, "map", None, position, position, in_list=in_list))
+                self.found.append(
+                    Found(path, key, "map", None, position, position, False, in_list)
+                )
             position = _TOML_SPACE.match(text, position + 1).end()
             while text[position] != "}":
                 parts, position = self.key(position)
@@ -377,7 +387,8 @@ def scan_yaml(text: str, wanted: Wanted, yaml) -> list[Found]:
                 return
             style = node.style or None
             if style in ("'", '"'):
-                found.append(_string(text, path, key, node.value, start + 1, max(start + 1, end - 1), in_list, None))
+                inner = (start + 1, max(start + 1, end - 1))
+                found.append(_string(text, path, key, node.value, *inner, in_list, None))
             elif style is None:
                 found.append(_string(text, path, key, node.value, start, end, in_list, None))
             else:  # a block scalar: its text starts on the next line
@@ -410,6 +421,7 @@ def scan_lines(text: str) -> list[Found]:
     for number, line in enumerate(text.split("\n")):
         content = line[:-1] if line.endswith("\r") else line
         if content.strip() and not content.startswith("#"):
-            found.append(Found((number,), None, "str", content, offset, offset + len(content), True))
+            end = offset + len(content)
+            found.append(Found((number,), None, "str", content, offset, end, True))
         offset += len(line) + 1
     return found

@@ -31,33 +31,47 @@ CODES: dict[str, Code] = {
     code.code: code
     for code in (
         # Errors: the string does not mean what its author meant, or grants nothing.
-        Code("S100", "error", "syntax error (RFC 6749 §3.3), worded and placed as ScopeSyntaxError", "read::brands"),
+        Code("S100", "error", "syntax error (RFC 6749 §3.3), worded and placed as the parser does",
+             "read::brands"),
         Code("S101", "error", "empty scope string", '""'),
-        Code("S102", "error", "unknown scope, with a did-you-mean from the catalogue", "read:brand",
-             "only a name in the wrong case, when one catalogue name fits: READ:BRANDS -> read:brands"),
+        Code(
+            "S102",
+            "error",
+            "unknown scope, with a did-you-mean from the catalogue",
+            "read:brand",
+            "only a name in another case, when one catalogue name fits: READ:BRANDS -> read:brands",
+        ),
         Code("S103", "error", "qualifier on a scope that takes none", "read:messages:abc"),
         Code("S104", "error", "principal scope without an id", "user_id"),
         Code("S105", "error", "scope that needs a user_id, without one", "read:messages"),
-        Code("S106", "error", "scopes written as a comma-separated or JSON-array-like list", "read:brands,write:brands"),
+        Code("S106", "error", "scopes written as a comma-separated or JSON-array-like list",
+             "read:brands,write:brands"),
         # Warnings: it works, but not as well as it looks.
         Code("S200", "warning", "duplicate scope", "read:brands read:brands", "drops the repeat"),
-        Code("S201", "warning", "redundant scope: another scope in the string covers it", "read:brands read:brands:acme",
-             "drops the covered scope"),
-        Code("S202", "warning", "irregular spacing: leading, trailing or repeated spaces", "read:brands  write:brands",
-             "single spaces, none around"),
+        Code("S201", "warning", "redundant scope: another scope in the string covers it",
+             "read:brands read:brands:acme", "drops the covered scope"),
+        Code("S202", "warning", "irregular spacing: leading, trailing or repeated spaces",
+             "read:brands  write:brands", "single spaces, none around"),
         Code("S203", "warning", "a principal alone grants nothing", "user_id:pigeon"),
-        Code("S204", "warning", "unfilled documentation placeholder", "user_id:<user-id> read:messages"),
+        Code("S204", "warning", "unfilled documentation placeholder",
+             "user_id:<user-id> read:messages"),
         # Information.
         Code("S300", "info", "scope that grants no endpoint of the policy", "inbox:read:messages"),
         # Policy files.
-        Code("S400", "error", "policy file does not load (the loader's message, at its line)", 'methods = ["get"]'),
-        Code("S401", "warning", "catalogue scope that no endpoint requirement mentions", '[scopes."inbox:write:events"]'),
-        Code("S402", "info", "route partly shadowed: a literal segment of another route wins", "GET /brands/{id} beside GET /brands/export"),
-        Code("S403", "error", "route declared twice (same method, same path shape)", "GET /brands/{id} and GET /brands/{brand}"),
+        Code("S400", "error", "policy file does not load (the loader's message, at its line)",
+             'methods = ["get"]'),
+        Code("S401", "warning", "catalogue scope that no endpoint requirement mentions",
+             '[scopes."inbox:write:events"]'),
+        Code("S402", "info", "route partly shadowed: a literal segment of another route wins",
+             "GET /brands/{id} beside GET /brands/export"),
+        Code("S403", "error", "route declared twice (same method, same path shape)",
+             "GET /brands/{id} and GET /brands/{brand}"),
         # Durations (`expires_in`), read as vercel/ms reads them.
         Code("S500", "error", "invalid duration", 'expires_in = "2 dayz"'),
-        Code("S501", "warning", "unit-less duration string: milliseconds, not seconds", 'expires_in = "3600"'),
-        Code("S502", "error", "duration shorter than one second (non-positive included)", 'expires_in = "-5m"'),
+        Code("S501", "warning", "unit-less duration string: milliseconds, not seconds",
+             'expires_in = "3600"'),
+        Code("S502", "error", "duration shorter than one second (non-positive included)",
+             'expires_in = "-5m"'),
     )
 }
 

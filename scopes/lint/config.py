@@ -10,7 +10,7 @@ __all__ = ["DEFAULT_KEYS", "ConfigError", "LintConfig", "find_config"]
 
 DEFAULT_KEYS = ("scope", "scopes")
 _KNOWN = {
-    "lint-keys": 'keys whose string values (or lists of strings) are scope strings, e.g. ["scope", "scopes"]',
+    "lint-keys": 'keys whose strings (or lists of strings) are scope strings, e.g. ["scope"]',
     "policy": "the policy file scope strings are checked against (relative to pyproject.toml)",
 }
 
@@ -59,7 +59,9 @@ def _read(pyproject: Path) -> LintConfig:
     for key in table:
         if key not in _KNOWN:
             known = "; ".join(f"{name}: {meaning}" for name, meaning in _KNOWN.items())
-            raise ConfigError(f"{pyproject}: unknown key {key!r} in [tool.scopes]; known keys are {known}")
+            raise ConfigError(
+                f"{pyproject}: unknown key {key!r} in [tool.scopes]; known keys are {known}"
+            )
     keys = table.get("lint-keys", list(DEFAULT_KEYS))
     if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k for k in keys):
         raise ConfigError(
@@ -68,6 +70,8 @@ def _read(pyproject: Path) -> LintConfig:
         )
     policy = table.get("policy")
     if policy is not None and (not isinstance(policy, str) or not policy):
-        raise ConfigError(f'{pyproject}: [tool.scopes] policy must be a path, e.g. policy = "policy.toml"')
+        raise ConfigError(
+            f'{pyproject}: [tool.scopes] policy must be a path, e.g. policy = "policy.toml"'
+        )
     resolved = None if policy is None else str(pyproject.parent / policy)
     return LintConfig(tuple(keys), resolved, str(pyproject))

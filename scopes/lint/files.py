@@ -155,7 +155,7 @@ def _rewrite(path: str, fmt: str, checked: _Checked, keys: frozenset[str]) -> tu
 
 
 def _write(path: str, text: str) -> None:
-    """Write back as read: UTF-8, line endings untouched, a byte order mark kept if there was one."""
+    """Write back as read: UTF-8, line endings untouched, a byte order mark kept if it had one."""
     target = Path(path)
     bom = codecs.BOM_UTF8 if target.read_bytes().startswith(codecs.BOM_UTF8) else b""
     try:

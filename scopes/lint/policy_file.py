@@ -68,7 +68,8 @@ def check_policy(
     except ValidationError:
         return PolicyStrings(None, ()), [_load_error(text, file, lines)]
     try:
-        catalogue_only = {k: v for k, v in data.items() if k not in ("endpoints", "graphql", "roles")}
+        routes_and_roles = ("endpoints", "graphql", "roles")
+        catalogue_only = {k: v for k, v in data.items() if k not in routes_and_roles}
         catalogue = load_policy_dict(catalogue_only, file=file, source=text).catalogue
     except PolicyError as error:
         return PolicyStrings(None, ()), [_at_line(error, lines, text)]
@@ -87,7 +88,9 @@ def check_policy(
         _add(strings, by_path, ("roles", name), f"roles.{name}")
 
     extra, failing = _routes(model, by_path)
-    failing |= {entry for f, entry in strings if any(d.is_error for d in rules.lint(f.value, token=False))}
+    for found, entry in strings:
+        if any(d.is_error for d in rules.lint(found.value, token=False)):
+            failing.add(entry)
     try:
         policy = Policy.from_toml(text, file=file)
     except PolicyError as error:
@@ -137,7 +140,8 @@ def _routes(model: PolicyModel, by_path: dict) -> tuple[list[Diagnostic], set[st
         for index, entry in enumerate(entries):
             found = by_path.get((kind, index, "path"))
             for method in entry.methods:
-                rows.append(_Row(method, entry.path, template_segments(entry.path), f"{kind}[{index}]", found))
+                shape = template_segments(entry.path)
+                rows.append(_Row(method, entry.path, shape, f"{kind}[{index}]", found))
     out = []
     duplicated = set()
     first: dict[tuple[str, tuple], _Row] = {}

@@ -1,4 +1,4 @@
-"""Reporters: where a diagnostic is in its file (line, column), and the text, JSON and GitHub formats."""
+"""Reporters: where a diagnostic is in its file (line, column); text, JSON and GitHub output."""
 
 from __future__ import annotations
 
@@ -74,7 +74,8 @@ def render(findings: Iterable[Finding], output: str) -> list[str]:
         return [json.dumps([_as_dict(f) for f in findings], ensure_ascii=False)]
     if output == "github":
         return [_annotation(f) for f in findings]
-    return [f"{f.path}:{f.line}:{f.column}: {f.diagnostic.code} {f.diagnostic.message}" for f in findings]
+    return [f"{f.path}:{f.line}:{f.column}: {f.diagnostic.code} {f.diagnostic.message}"
+            for f in findings]
 
 
 def _as_dict(finding: Finding) -> dict:

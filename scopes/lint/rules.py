@@ -88,7 +88,7 @@ class Mentions:
         return cls(frozenset(names), frozenset(any_qualifier), frozenset(literal))
 
     def grants(self, scope: PermissionScope) -> bool:
-        """Whether some requirement could be met with this scope's help (as the evaluator reads it)."""
+        """Whether some requirement could be met with this scope's help (as the evaluator reads)."""
         if scope.qualifier is None:
             return scope.name in self.names
         return scope.name in self.any_qualifier or (scope.name, scope.qualifier) in self.literal
@@ -154,7 +154,8 @@ class Rules:
         for index, text in enumerate(parts):
             out = found[index]
             if not text.strip(" "):
-                out.append(diagnostic("S101", "empty scope string: it grants nothing", 0, max(len(text), 1)))
+                end = max(len(text), 1)
+                out.append(diagnostic("S101", "empty scope string: it grants nothing", 0, end))
                 continue
             try:
                 spans = token_spans(text)
@@ -328,7 +329,7 @@ def _also(first: _Token, again: _Token) -> str:
 
 
 def _spacing(text: str, spans: list[tuple[int, int]], out: list[Diagnostic]) -> None:
-    """RFC 6749 §3.3 separates scopes with one space; DESIGN.md tolerates more, we point them out."""
+    """RFC 6749 §3.3 separates scopes with one space; DESIGN.md tolerates more; we say so."""
     if spans[0][0] > 0:
         out.append(diagnostic("S202", "leading spaces", 0, spans[0][0], ""))
     for (_, end), (start, _) in zip(spans, spans[1:]):

@@ -16,7 +16,16 @@ from pathlib import Path
 
 from scopes.lint._scan import Found, scan_json, scan_lines, scan_toml, scan_yaml
 
-__all__ = ["FORMATS", "Document", "Found", "SourceError", "format_of", "read_document", "read_text", "rewrite"]
+__all__ = [
+    "FORMATS",
+    "Document",
+    "Found",
+    "SourceError",
+    "format_of",
+    "read_document",
+    "read_text",
+    "rewrite",
+]
 
 FORMATS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml", ".scopes": "scopes"}
 YAML_HINT = "reading YAML needs PyYAML: pip install 'scopes[yaml]'"
@@ -88,7 +97,9 @@ def read_document(fmt: str, text: str, wanted: Callable[[str], bool] | None) -> 
         try:
             data = json.loads(text)
         except json.JSONDecodeError as error:
-            raise SourceError(f"invalid JSON: {error.msg}", line=error.lineno, column=error.colno) from None
+            raise SourceError(
+                f"invalid JSON: {error.msg}", line=error.lineno, column=error.colno
+            ) from None
         except RecursionError:
             raise SourceError("invalid JSON: nested too deeply") from None
         try:
