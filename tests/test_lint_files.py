@@ -510,3 +510,64 @@ def _leaves(value) -> int:
     if isinstance(value, list):
         return sum(_leaves(v) for v in value)
     return 1
+
+
+# -- one table per file rule: fires on the bad example, silent on the good one --------------------
+
+from scopes.lint.durations import lint_duration  # noqa: E402
+
+DURATIONS = [
+    pytest.param("S500", "2 dayz", "2 days", id="S500-unknown-unit"),
+    pytest.param("S500", True, 3600, id="S500-bool"),
+    pytest.param("S500", float("nan"), 1.5, id="S500-nan"),
+    pytest.param("S500", "", "1h", id="S500-empty"),
+    pytest.param("S501", "3600", 3600, id="S501-unit-less-string"),
+    pytest.param("S501", "1.5", "1.5s", id="S501-unit-less-decimal"),
+    pytest.param("S502", "-5m", "5m", id="S502-negative"),
+    pytest.param("S502", 0, 1, id="S502-zero"),
+    pytest.param("S502", "500ms", "1000ms", id="S502-under-a-second"),
+    pytest.param("S502", 0.5, "1s", id="S502-half-a-second"),
+]
+
+
+@pytest.mark.parametrize(("code", "bad", "good"), DURATIONS)
+def test_each_duration_rule_fires_on_its_example_and_not_on_the_near_miss(code, bad, good):
+    assert code in [d.code for d in lint_duration(bad, 0, 4)]
+    assert lint_duration(good, 0, 4) == []
+
+
+def test_duration_messages():
+    assert [(d.code, d.message) for d in lint_duration("3600", 10, 14)] == [
+        ("S501", "'3600' has no unit, so it means 3600 milliseconds (3.6 s), not seconds; write the "
+                 "number 3600 for seconds, or add a unit such as '3600s'"),
+    ]
+    assert [(d.code, d.message, d.start, d.end) for d in lint_duration(-1, 3, 5)] == [
+        ("S502", "-1 is not a positive duration; a token must live at least one second", 3, 5),
+    ]
+
+
+_POLICY_BASE = '[scopes."read:brands"]\nqualifier = "brand_id"\n'
+
+
+def _endpoint(path: str, need: str = "read:brands", methods: str = '"GET"') -> str:
+    return f'[[endpoints]]\nmethods = [{methods}]\npath = "{path}"\nany_of = ["{need}"]\n'
+
+
+POLICY_RULES = [
+    pytest.param("S400", _endpoint("/a", methods='"get"'), _endpoint("/a"), id="S400-does-not-load"),
+    pytest.param("S401", '[scopes."x"]\n' + _endpoint("/a"), _endpoint("/a"), id="S401-unused"),
+    pytest.param("S402", _endpoint("/b/{id}") + _endpoint("/b/export"), _endpoint("/b/{id}") + _endpoint("/c/export"),
+                 id="S402-shadowed"),
+    pytest.param("S403", _endpoint("/b/{id}") + _endpoint("/b/{other}"), _endpoint("/b/{id}") + _endpoint("/b/{id}/x"),
+                 id="S403-duplicate"),
+    pytest.param("S102", _endpoint("/a", "read:brand"), _endpoint("/a"), id="S102-in-a-requirement"),
+]
+
+
+@pytest.mark.parametrize(("code", "bad", "good"), POLICY_RULES)
+def test_each_policy_rule_fires_on_its_example_and_not_on_the_near_miss(code, bad, good):
+    def found(text):
+        return [f.diagnostic.code for f in lint_text("policy.toml", _POLICY_BASE + text, RULES, KEYS)]
+
+    assert code in found(bad)
+    assert found(good) == []
