@@ -39,6 +39,12 @@ def _git(cwd: Path, env: dict[str, str], *args: str) -> None:
     subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)
 
 
+def _generated(directory: str) -> bool:
+    return directory.startswith(".") or directory.endswith(".egg-info") or directory in {
+        "__pycache__", "node_modules", "build", "dist",
+    }
+
+
 def _project_copy(target: Path, env: dict[str, str]) -> Path:
     """The project as it is on disk (committed or not), as a one-commit git repository.
 
@@ -52,11 +58,10 @@ def _project_copy(target: Path, env: dict[str, str]) -> Path:
             cwd=ROOT, env=env, check=True, capture_output=True,
         ).stdout.decode()
         names = [name for name in listed.split("\0") if name]
-    except (OSError, subprocess.CalledProcessError):  # not a git checkout (an sdist)
+    except (OSError, subprocess.CalledProcessError):  # not a git checkout (an sdist), or not ours
         names = [
             str(p.relative_to(ROOT)) for p in ROOT.rglob("*")
-            if p.is_file() and not any(part.startswith(".") or part == "__pycache__"
-                                       for part in p.relative_to(ROOT).parts[:-1])
+            if p.is_file() and not any(_generated(part) for part in p.relative_to(ROOT).parts[:-1])
         ]
     for name in names:
         source = ROOT / name
