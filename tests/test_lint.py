@@ -376,3 +376,24 @@ def test_results_are_fresh_lists():
     first = lint("read:brand")
     first.clear()
     assert lint("read:brand") != []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [" " * 100_000 + ":", " a" * 50_000 + "\t", "a:" * 50_000 + ":", " " * 100_000 + "read:brands:"],
+    ids=["spaces-then-colon", "tokens-then-tab", "colons", "spaces-then-trailing-colon"],
+)
+def test_long_bad_strings_are_linted_in_linear_time(text):
+    # A quadratic backtracking pass over 100,000 characters takes tens of seconds.
+    import time
+
+    start = time.perf_counter()
+    [d] = [d for d in lint(text) if d.code == "S100"]
+    assert time.perf_counter() - start < 3
+    assert d.start == scope_error_position(text)
+
+
+def scope_error_position(text: str) -> int:
+    with pytest.raises(ScopeSyntaxError) as caught:
+        scope_tokens(text)
+    return caught.value.position

@@ -32,16 +32,16 @@ def _acceptor() -> re.Pattern[str] | None:
 
     DESIGN.md: cheap first, thorough only where the cheap test cannot decide. A string this
     accepts splits on spaces into exactly the tokens the Lark parser returns (tests check it);
-    anything else goes to the parser, which places and words the syntax error. The atomic group
-    and possessive star make the lexer's longest match the only one, so a failing match never
-    backtracks.
+    anything else goes to the parser, which places and words the syntax error. Like the lexer,
+    the regex takes the longest match of either terminal and never gives it back (atomic groups,
+    a possessive star), so a run of spaces is one step and a failing match stays linear.
     """
     grammar = grammar_text()
     scope = re.search(r"^SCOPE:\s*/(.+)/\s*$", grammar, re.MULTILINE)
     ignored = re.search(r"^%ignore\s*/(.+)/\s*$", grammar, re.MULTILINE)
     if scope is None or ignored is None or ignored.group(1) != " +":
         return None  # the grammar changed shape: always ask the parser
-    return re.compile(rf"(?:(?>{scope.group(1)})| )*+")
+    return re.compile(rf"(?:(?>{scope.group(1)})|(?>{ignored.group(1)}))*+")
 
 
 _ACCEPT = _acceptor()
