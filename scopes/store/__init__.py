@@ -1,0 +1,80 @@
+"""The client registry of the token service: one small interface, SQLite or PostgreSQL behind it.
+
+from scopes.store import Client, hash_secret, new_client_id, new_secret, open_store
+
+with open_store("scopes.db") as store:          # or "postgresql://user@host/db"
+    secret = new_secret()                       # shown once, never stored
+    store.create(Client(new_client_id(), hash_secret(secret), "read:brands", (), False,
+                        3600, 3600, utcnow()))
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from scopes.store.base import (
+    Client,
+    ClientExists,
+    ClientStore,
+    StoreError,
+    StoreUnavailable,
+    utcnow,
+)
+from scopes.store.secrets import (
+    DUMMY_HASH,
+    hash_secret,
+    needs_rehash,
+    new_client_id,
+    new_secret,
+    verify_secret,
+    verify_unknown,
+)
+from scopes.store.sqlite import SQLiteStore
+
+__all__ = [
+    "DUMMY_HASH",
+    "Client",
+    "ClientExists",
+    "ClientStore",
+    "SQLiteStore",
+    "StoreError",
+    "StoreUnavailable",
+    "hash_secret",
+    "needs_rehash",
+    "new_client_id",
+    "new_secret",
+    "open_store",
+    "utcnow",
+    "verify_secret",
+    "verify_unknown",
+]
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+_URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def open_store(target: str | os.PathLike[str]) -> ClientStore:
+    """The store `--db` names: a `postgresql://` (or `postgres://`) URL, else a SQLite file path.
+
+    The SQLite file and its parent directories are created when missing. Another URL scheme is
+    refused rather than taken for a file name. Raises `StoreUnavailable` when PostgreSQL cannot
+    be reached, `StoreError` for a target that cannot be a store.
+    """
+    text = os.fspath(target)
+    match = _URL_SCHEME.match(text)
+    if match is None:
+        return SQLiteStore(text)
+    scheme = match.group(1).lower()
+    if scheme in ("postgresql", "postgres"):
+        from scopes.store.postgres import PostgresStore
+
+        return PostgresStore(text)
+    raise StoreError(
+        f"unsupported database URL scheme {scheme!r}: use a file path (SQLite) or a"
+        " postgresql:// URL"
+    )

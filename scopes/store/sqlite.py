@@ -1,0 +1,261 @@
+"""The embedded client store: one SQLite file, shared safely by several processes and threads.
+
+Safety with several server workers comes from SQLite itself, not from us: WAL lets readers run
+beside the one writer; every write is one short `BEGIN IMMEDIATE` transaction, which takes the
+write lock up front (so it waits on `busy_timeout` instead of failing half-way with "database is
+locked"); reads are single statements in autocommit mode, so each sees the latest commit, and a
+client created by the CLI in another process is found on the next `get`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from scopes.store._pool import Pool
+from scopes.store.base import (
+    SCHEMA_VERSION,
+    Client,
+    ClientExists,
+    ClientStore,
+    StoreError,
+    StoreUnavailable,
+    revocation_time,
+)
+
+__all__ = ["SQLiteStore"]
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+T = TypeVar("T")
+
+_COLUMNS = (
+    "client_id, secret_hash, scope, role, audiences, any_user,"
+    " lifetime, max_lifetime, created_at, revoked_at"
+)
+
+# Timestamps are ISO 8601 text with microseconds and a +00:00 offset: fixed width, so they sort
+# as text in time order, and readable in the sqlite3 shell. Audiences are a JSON array.
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS scopes_schema_version (version INTEGER NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS scopes_clients (
+        client_id    TEXT PRIMARY KEY NOT NULL,
+        secret_hash  TEXT NOT NULL,
+        scope        TEXT NOT NULL,
+        role         TEXT,
+        audiences    TEXT NOT NULL,
+        any_user     INTEGER NOT NULL CHECK (any_user IN (0, 1)),
+        lifetime     INTEGER NOT NULL CHECK (lifetime > 0),
+        max_lifetime INTEGER NOT NULL CHECK (max_lifetime >= lifetime),
+        created_at   TEXT NOT NULL,
+        revoked_at   TEXT
+    )""",
+)
+
+
+class SQLiteStore(ClientStore):
+    """Clients in the SQLite file at `path`, created (with its directories, mode 0600) if missing.
+
+    `timeout` is how long a write waits for another process's write (`busy_timeout`) before
+    giving up with `StoreUnavailable`.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 5.0, max_idle: int = 8):
+        text = os.fspath(path)
+        if text in ("", ":memory:") or text.startswith("file:"):
+            # Each pooled connection would get its own empty in-memory database.
+            raise StoreError(f"the client store needs a file path, not {text!r}")
+        self.path = Path(text).expanduser()
+        self._timeout = timeout
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # The file holds secret hashes: readable by its owner only. SQLite gives its -wal and
+            # -shm files the same mode.
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the client store {str(self.path)!r}: {exc.strerror}"
+            ) from None
+        self._pool: Pool[sqlite3.Connection] = Pool(
+            self._connect, sqlite3.Connection.close, max_idle=max_idle
+        )
+        self._run(self._setup)
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({str(self.path)!r})"
+
+    def create(self, client: Client) -> None:
+        if not isinstance(client, Client):
+            raise TypeError(f"create() takes a Client, not {type(client).__name__}")
+
+        def insert(conn: sqlite3.Connection) -> None:
+            try:
+                _write(
+                    conn,
+                    f"INSERT INTO scopes_clients ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    _row(client),
+                )
+            except sqlite3.IntegrityError:
+                raise ClientExists(client.client_id) from None
+
+        self._run(insert)
+
+    def get(self, client_id: str) -> Client | None:
+        return self._run(lambda conn: _get(conn, client_id))
+
+    def list(self) -> list[Client]:
+        def select(conn: sqlite3.Connection) -> list[Client]:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM scopes_clients ORDER BY created_at, client_id"
+            ).fetchall()
+            return [_client(row) for row in rows]
+
+        return self._run(select)
+
+    def revoke(self, client_id: str, at: datetime | None = None) -> Client | None:
+        when = _timestamp(revocation_time(at))
+        sql = "UPDATE scopes_clients SET revoked_at = COALESCE(revoked_at, ?) WHERE client_id = ?"
+        return self._run(lambda conn: _write(conn, sql, (when, client_id), client_id))
+
+    def set_secret_hash(self, client_id: str, secret_hash: str) -> Client | None:
+        if not isinstance(secret_hash, str) or not secret_hash:
+            raise ValueError("secret_hash must be a non-empty str (from hash_secret)")
+        sql = "UPDATE scopes_clients SET secret_hash = ? WHERE client_id = ?"
+        return self._run(lambda conn: _write(conn, sql, (secret_hash, client_id), client_id))
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            # isolation_level=None: no implicit transactions; we BEGIN and COMMIT ourselves.
+            # check_same_thread=False: the pool lends a connection to one thread at a time.
+            conn = sqlite3.connect(
+                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(
+                f"cannot open the client store {str(self.path)!r}: {exc}"
+            ) from None
+        conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
+        return conn
+
+    def _setup(self, conn: sqlite3.Connection) -> None:
+        # WAL is a property of the file, kept across connections; setting it again is a no-op.
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _SCHEMA:
+                conn.execute(statement)
+            row = conn.execute("SELECT max(version) FROM scopes_schema_version").fetchone()
+            if row[0] is None:
+                conn.execute(
+                    "INSERT INTO scopes_schema_version (version) VALUES (?)", (SCHEMA_VERSION,)
+                )
+            elif row[0] > SCHEMA_VERSION:
+                raise StoreError(
+                    f"the client store {str(self.path)!r} has schema version {row[0]}, newer than"
+                    f" this version of scopes understands ({SCHEMA_VERSION}); upgrade scopes"
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _run(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+        conn, _ = self._pool.acquire()
+        try:
+            result = operation(conn)
+        except sqlite3.OperationalError as exc:
+            # "database is locked" past busy_timeout, a vanished directory, a full disk: try later.
+            self._pool.discard(conn)
+            raise StoreUnavailable(f"client store {str(self.path)!r}: {exc}") from None
+        except sqlite3.DatabaseError as exc:
+            self._pool.discard(conn)
+            raise StoreError(f"client store {str(self.path)!r}: {exc}") from None
+        except BaseException:
+            if conn.in_transaction:
+                self._pool.discard(conn)
+            else:
+                self._pool.release(conn)
+            raise
+        self._pool.release(conn)
+        return result
+
+
+def _write(
+    conn: sqlite3.Connection, sql: str, params: Sequence[Any], client_id: str | None = None
+) -> Client | None:
+    """Run one write in its own immediate transaction; then read back `client_id` if given."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(sql, params)
+        client = None if client_id is None else _get(conn, client_id)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return client
+
+
+def _get(conn: sqlite3.Connection, client_id: str) -> Client | None:
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM scopes_clients WHERE client_id = ?", (client_id,)
+    ).fetchone()
+    return None if row is None else _client(row)
+
+
+def _row(client: Client) -> tuple[Any, ...]:
+    return (
+        client.client_id,
+        client.secret_hash,
+        client.scope,
+        client.role,
+        json.dumps(list(client.audiences), ensure_ascii=False),
+        int(client.any_user),
+        client.lifetime,
+        client.max_lifetime,
+        _timestamp(client.created_at),
+        None if client.revoked_at is None else _timestamp(client.revoked_at),
+    )
+
+
+def _client(row: Sequence[Any]) -> Client:
+    (
+        client_id,
+        secret_hash,
+        scope,
+        role,
+        audiences,
+        any_user,
+        lifetime,
+        max_lifetime,
+        created,
+        revoked,
+    ) = row
+    return Client(
+        client_id=client_id,
+        secret_hash=secret_hash,
+        scope=scope,
+        audiences=tuple(json.loads(audiences)),
+        any_user=bool(any_user),
+        lifetime=lifetime,
+        max_lifetime=max_lifetime,
+        created_at=datetime.fromisoformat(created),
+        revoked_at=None if revoked is None else datetime.fromisoformat(revoked),
+        role=role,
+    )
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="microseconds")
