@@ -85,6 +85,8 @@ def hash_secret(secret: str) -> str:
     password = _password(secret)
     if not password:
         raise ValueError("a client secret must not be empty")
+    if b"\x00" in password:
+        raise ValueError("a client secret must not contain NUL")
     salt = _random.token_bytes(_SALT_BYTES)
     digest = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, _HASH_BYTES)
     return f"scrypt$n={SCRYPT_N},r={SCRYPT_R},p={SCRYPT_P}${_b64(salt)}${_b64(digest)}"
@@ -96,11 +98,15 @@ def verify_secret(secret: str, encoded: str) -> bool:
     A malformed `encoded` is a mismatch (after the same work as any check), never an exception
     that could carry the secret into a log.
     """
+    password = _password(secret)
     parsed = _parse(encoded)
     if parsed is None:
-        verify_unknown(secret)
+        _check(password, *_DUMMY)
         return False
-    return _check(_password(secret), *parsed)
+    # scrypt's PBKDF2-HMAC pads a short password with NULs, so "s" and "s\0" would derive the
+    # same key; no secret holds a NUL (hash_secret refuses one), so none can match.
+    matches = _check(password, *parsed)
+    return matches and b"\x00" not in password
 
 
 def verify_unknown(secret: str) -> bool:
