@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["PolicyError", "ScopeSyntaxError"]
+__all__ = ["PolicyError", "ScopeSyntaxError", "TokenError"]
 
 _WINDOW = 60  # characters of context shown on each side of a long input's error
 
@@ -88,3 +88,44 @@ class PolicyError(ValueError):
 
 def _rebuild_policy_error(message, file, line, entry, fix) -> PolicyError:
     return PolicyError(message, file=file, line=line, entry=entry, fix=fix)
+
+
+class TokenError(ValueError):
+    """An access token that does not verify; `reason` names why, as one of `REASONS`.
+
+    The message never contains the token. Values copied from the token are clipped and reduced
+    to printable ASCII without `"` or `\\`, so `str(error)` can go into a log line or a
+    `WWW-Authenticate: Bearer error_description="..."` (RFC 6750 §3) as it is.
+    """
+
+    REASONS = frozenset(
+        {
+            "malformed",  # not a compact JWS of JSON objects, too long, not a string
+            "algorithm-not-allowed",  # alg outside the allow-list, or not the one of its key
+            "wrong-type",  # typ is not at+jwt (RFC 9068 §4)
+            "unknown-kid",  # no published key has the header's kid
+            "bad-signature",
+            "missing-claim",
+            "wrong-issuer",
+            "wrong-audience",
+            "expired",
+            "not-yet-valid",  # iat or nbf later than now plus the leeway
+            "malformed-scope",  # the scope claim is not a valid scope string
+            "keys-unavailable",  # no keys to verify with (a JWKS URL never answered)
+        }
+    )
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason
+
+    def __reduce__(self):
+        return (_rebuild_token_error, (self.message, self.reason))
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _rebuild_token_error(message, reason) -> TokenError:
+    return TokenError(message, reason=reason)
