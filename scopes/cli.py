@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import json
 import sys
 from collections.abc import Sequence
@@ -10,8 +9,7 @@ from pathlib import Path
 
 import click
 
-from scopes.errors import PolicyError
-from scopes.evaluate import Policy
+from scopes._cli_common import ExitCode, UsageFailure, load_policy, policy_option
 from scopes.lint.config import ConfigError, find_config
 from scopes.lint.files import SourceError, lint_file
 from scopes.lint.fixes import fix_with
@@ -25,30 +23,6 @@ def __dir__() -> list[str]:
     return __all__
 
 
-class ExitCode(enum.IntEnum):
-    """One table of exit codes for every command."""
-
-    OK = 0  # allowed; no error-severity diagnostic
-    FAILED = 1  # denied; lint errors found
-    USAGE = 2  # bad arguments, unreadable or broken policy or input file
-
-
-class UsageFailure(click.ClickException):
-    """A user mistake that is not about the decision itself: exit 2, a message, no traceback."""
-
-    exit_code = ExitCode.USAGE
-
-
-def load_policy(path: str | None) -> Policy:
-    """The policy named by --policy (default: the bundled Courier policy)."""
-    if path is None:
-        return Policy.courier()
-    try:
-        return Policy.from_file(path)
-    except PolicyError as error:
-        raise UsageFailure(f"cannot load policy:\n{error}") from None
-
-
 def read_body(value: str | None) -> str | None:
     """--body JSON, or --body @file (`@-` reads standard input)."""
     if value is None or not value.startswith("@"):
@@ -60,14 +34,6 @@ def read_body(value: str | None) -> str | None:
         return Path(name).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise UsageFailure(f"cannot read body file {name!r}: {error}") from None
-
-
-policy_option = click.option(
-    "--policy",
-    "policy_path",
-    metavar="FILE",
-    help="Policy file (TOML). Default: the bundled Courier policy.",
-)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
