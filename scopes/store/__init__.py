@@ -73,7 +73,8 @@ def open_store(target: str | os.PathLike[str]) -> ClientStore:
     if scheme in ("postgresql", "postgres"):
         from scopes.store.postgres import PostgresStore
 
-        return PostgresStore(text)
+        # URL schemes are case-insensitive (RFC 3986 §3.1); libpq only knows them in lower case.
+        return PostgresStore(scheme + text[len(scheme) :])
     raise StoreError(
         f"unsupported database URL scheme {scheme!r}: use a file path (SQLite) or a"
         " postgresql:// URL"
