@@ -63,7 +63,7 @@ def _import(module: str) -> Any:
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as error:
-        if error.name in ("jwt", "cryptography") or (error.name or "").startswith("cryptography."):
+        if (error.name or "").partition(".")[0] in ("jwt", "cryptography"):
             raise ModuleNotFoundError(_INSTALL_HINT, name=error.name) from error
         raise
 
