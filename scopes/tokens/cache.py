@@ -29,8 +29,8 @@ def __dir__() -> list[str]:
 class TokenVerifier:
     """`verify_token` with fixed settings and a bounded cache of tokens that verified.
 
-    A hit is re-checked against the current time (`exp` plus the leeway) on every use, so a
-    cached token expires exactly when it would uncached. Only tokens that verified are kept
+    A hit is re-checked against the current time (`exp`, `nbf` and `iat`, with the leeway) on
+    every use, so a cached token expires exactly when it would uncached. Only tokens that verified are kept
     (a failure is never cached, good or bad); tokens longer than 8 KiB are never kept; when
     the cache is full the oldest eighth is dropped. When the trusted key set changes (a
     rotation, a JWKS refresh) the whole cache is dropped, so a token signed by a key that was
@@ -62,7 +62,9 @@ class TokenVerifier:
         self.cache_size = cache_size
         self._leeway = self.settings.leeway
         self._clock = clock
-        self._cache: OrderedDict[str, VerifiedToken] = OrderedDict()
+        # token -> (valid from, valid until, verified): the times verify_token would check,
+        # leeway included, so a hit costs one lookup and two comparisons
+        self._cache: OrderedDict[str, tuple[float, float, VerifiedToken]] = OrderedDict()
         self._version: int | None = None
         self._evicting = threading.Lock()
 
@@ -78,14 +80,16 @@ class TokenVerifier:
             self._version = version
         hit = self._cache.get(token) if type(token) is str else None
         if hit is not None:
-            if now < hit.expires_at + self._leeway:
-                return hit
-            self._cache.pop(token, None)
+            if hit[0] <= now < hit[1]:
+                return hit[2]
+            self._cache.pop(token, None)  # expired (or the clock went back): verify in full
         verified = verify_with(token, self.keys, self.settings, now)
         if len(token) <= CACHE_TOKEN_LENGTH and self.cache_size:
             if len(self._cache) >= self.cache_size:
                 self._evict()
-            self._cache[token] = verified
+            leeway = self._leeway
+            since = max(verified.issued_at, verified.claims.get("nbf", verified.issued_at)) - leeway
+            self._cache[token] = (since, verified.expires_at + leeway, verified)
         return verified
 
     def clear(self) -> None:
