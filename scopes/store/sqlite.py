@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -149,8 +151,7 @@ class SQLiteStore(ClientStore):
         return conn
 
     def _setup(self, conn: sqlite3.Connection) -> None:
-        # WAL is a property of the file, kept across connections; setting it again is a no-op.
-        conn.execute("PRAGMA journal_mode = WAL")
+        self._use_wal(conn)
         conn.execute("BEGIN IMMEDIATE")
         try:
             for statement in _SCHEMA:
@@ -170,6 +171,22 @@ class SQLiteStore(ClientStore):
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+
+    def _use_wal(self, conn: sqlite3.Connection) -> None:
+        # WAL is a property of the file, kept across connections; asking again is a no-op. The
+        # switch itself takes an exclusive lock without calling the busy handler, so workers
+        # opening a new database together see "database is locked" at once: wait here instead.
+        deadline = time.monotonic() + self._timeout
+        pause = 0.005
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause * (0.5 + random.random()))
+            pause = min(pause * 2, 0.1)
 
     def _run(self, operation: Callable[[sqlite3.Connection], T]) -> T:
         conn, _ = self._pool.acquire()
