@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 from scopes.store._pool import Pool
 from scopes.store.base import (
@@ -96,15 +97,18 @@ class PostgresStore(ClientStore):
         try:
             params = conninfo_to_dict(url)
         except psycopg.Error as exc:
-            raise StoreError(f"invalid PostgreSQL URL: {_redact(str(exc), url)}") from None
+            reason = (str(exc).strip().splitlines() or ["unreadable"])[0]
+            for secret in (url, _url_password(url)):
+                reason = _redact(reason, secret)
+            raise StoreError(f"invalid PostgreSQL URL: {reason}") from None
         self._where = _describe(params)
         password = params.get("password")
         self._secrets = [url] + ([str(password)] if password else [])
         ms = max(1, int(statement_timeout * 1000))
-        # Server-side limits: a statement, a lock wait, and a transaction left open all end.
+        # Server-side limits: a statement (lock waits included) and a transaction left open end.
         extra = (
-            f"-c statement_timeout={ms} -c lock_timeout={ms}"
-            f" -c idle_in_transaction_session_timeout={ms * 2} -c TimeZone=UTC"
+            f"-c statement_timeout={ms} -c idle_in_transaction_session_timeout={ms * 2}"
+            " -c TimeZone=UTC"
         )
         params["options"] = f"{params.get('options') or ''} {extra}".strip()
         params.setdefault("connect_timeout", str(connect_timeout))
@@ -308,6 +312,13 @@ def _describe(params: dict[str, Any]) -> str:
     port = params.get("port") or os.environ.get("PGPORT") or "5432"
     dbname = params.get("dbname") or os.environ.get("PGDATABASE") or ""
     return f"{host}:{port}/{dbname}"
+
+
+def _url_password(url: str) -> str:
+    try:
+        return urlsplit(url).password or ""
+    except ValueError:
+        return ""
 
 
 def _redact(text: str, secret: str) -> str:
