@@ -9,12 +9,14 @@ from pathlib import Path
 
 import click
 
+from scopes.decision import Decision
 from scopes._cli_common import ExitCode, UsageFailure, load_policy, policy_option
 from scopes.lint.config import ConfigError, find_config
 from scopes.lint.files import SourceError, lint_file
 from scopes.lint.fixes import fix_with
 from scopes.lint.report import FORMATS, in_string, render
 from scopes.lint.rules import rules_for
+from scopes.service import commands as service_commands
 
 __all__ = ["ExitCode", "main"]
 
@@ -43,40 +45,79 @@ def cli() -> None:
 
 
 def _request_options(command):
-    command = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")(
-        command
-    )
-    command = click.option(
-        "--body", metavar="JSON|@FILE", help="The request's JSON body (GraphQL endpoints)."
-    )(command)
-    command = policy_option(command)
-    command = click.argument("path")(command)
-    command = click.argument("method")(command)
-    command = click.option(
-        "--scope", "scope", required=True, metavar="S", help="The token's scope string."
-    )(command)
+    for decorator in reversed([
+        click.option("--scope", "scope", metavar="S", help="The token's scope string."),
+        click.argument("method"),
+        click.argument("path"),
+        click.option("--token", metavar="T", help="A signed access token (instead of --scope)."),
+        click.option("--jwks", metavar="FILE|URL", help="With --token: the keys to verify it."),
+        click.option("--audience", metavar="A", help="With --token: the audience to require."),
+        click.option("--issuer", metavar="I", help="With --token: the issuer to require."),
+        policy_option,
+        click.option("--body", metavar="JSON|@FILE",
+                     help="The request's JSON body (GraphQL endpoints)."),
+        click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
+    ]):
+        command = decorator(command)
     return command
+
+
+def _decide(options: dict) -> Decision | str:
+    """The decision for the request, or (for a token that does not verify) why not."""
+    policy = load_policy(options["policy_path"])
+    scope, token = options["scope"], options["token"]
+    if (scope is None) == (token is None):
+        raise click.UsageError("give exactly one of --scope S or --token T")
+    if token is None:
+        if options["jwks"] or options["audience"] or options["issuer"]:
+            raise click.UsageError("--jwks, --audience and --issuer go with --token")
+        token_scopes = scope
+    else:
+        if not options["jwks"]:
+            raise click.UsageError("--token needs --jwks FILE|URL to verify it")
+        try:
+            from scopes.errors import TokenError
+            from scopes.tokens.jwks import KeySetError, PublicKeys
+            from scopes.tokens.verify import verify_token
+        except ImportError as error:
+            raise UsageFailure(f"--token needs the jwt extra ({error.name} is missing): "
+                               "pip install 'scopes[server]'") from None
+        try:
+            keys = PublicKeys.load(options["jwks"])
+            keys.key_set()
+        except (KeySetError, TokenError, OSError, ValueError) as error:
+            raise UsageFailure(f"cannot load --jwks {options['jwks']}: {error}") from None
+        try:
+            verified = verify_token(token, keys, audience=options["audience"],
+                                    issuer=options["issuer"], policy=policy)
+        except TokenError as error:
+            return f"denied: invalid token: {error}"
+        token_scopes = verified.scopes
+    body = read_body(options["body"])
+    return policy.authorize(token_scopes, options["method"], options["path"], body=body)
 
 
 @cli.command()
 @_request_options
-def check(scope: str, method: str, path: str, policy_path: str | None, body: str | None,
-          as_json: bool) -> int:
-    """Decide METHOD PATH for a token's scopes: exit 0 allowed, 1 denied, 2 usage error."""
-    decision = load_policy(policy_path).authorize(scope, method, path, body=read_body(body))
-    if as_json:
-        click.echo(json.dumps(decision.to_dict()))
-    else:
-        click.echo(decision.reason)
+def check(as_json: bool, **options) -> int:
+    """Decide METHOD PATH for --scope S, or for a verified --token: exit 0 allowed, 1 denied
+    (or an invalid token), 2 usage error."""
+    decision = _decide(options)
+    if isinstance(decision, str):
+        click.echo(json.dumps({"allowed": False, "reason": decision}) if as_json else decision)
+        return ExitCode.FAILED
+    click.echo(json.dumps(decision.to_dict()) if as_json else decision.reason)
     return ExitCode.OK if decision.allowed else ExitCode.FAILED
 
 
 @cli.command()
 @_request_options
-def explain(scope: str, method: str, path: str, policy_path: str | None, body: str | None,
-            as_json: bool) -> int:
+def explain(as_json: bool, **options) -> int:
     """Explain the decision for METHOD PATH: the rule, what it needs, what the token has."""
-    decision = load_policy(policy_path).authorize(scope, method, path, body=read_body(body))
+    decision = _decide(options)
+    if isinstance(decision, str):
+        click.echo(json.dumps({"allowed": False, "reason": decision}) if as_json else decision)
+        return ExitCode.FAILED
     if as_json:
         click.echo(json.dumps({**decision.to_dict(), "explanation": decision.explain()}))
     else:
@@ -155,6 +196,11 @@ def lint_command(files: tuple[str, ...], scope_strings: tuple[str, ...], policy_
     if unreadable:
         return ExitCode.USAGE
     return ExitCode.FAILED if any(f.diagnostic.is_error for f in findings) else ExitCode.OK
+
+
+cli.add_command(service_commands.serve)
+cli.add_command(service_commands.clients)
+cli.add_command(service_commands.keys)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -48,7 +48,12 @@ def test_check_body_from_file(tmp_path, capsys):
 
 
 USAGE = [
-    pytest.param(["check", "GET", "/brands"], "Missing option '--scope'", id="no-scope"),
+    pytest.param(["check", "GET", "/brands"], "give exactly one of --scope S or --token T",
+                 id="no-scope"),
+    pytest.param(["check", "--token", "x", "GET", "/brands"], "--token needs --jwks FILE|URL",
+                 id="token-without-jwks"),
+    pytest.param(["check", "--scope", "x", "--jwks", "k.json", "GET", "/"],
+                 "--jwks, --audience and --issuer go with --token", id="jwks-without-token"),
     pytest.param(["check", "--scope", "x", "GET"], "Missing argument 'PATH'", id="no-path"),
     pytest.param(["check", "--scope", "x", "GET", "/", "--policy", "/does/not/exist.toml"],
                  "cannot load policy:\n/does/not/exist.toml: policy file not found", id="no-policy"),

@@ -1,0 +1,1 @@
+"""The token service: HTTP endpoints, rate limits, and the commands that run them."""

@@ -1,0 +1,342 @@
+"""`scopes serve`, `scopes clients ...`, `scopes keys ...`: running the token service.
+
+Only click and the standard library are imported here; the server, the stores and the JOSE
+library load when a command runs, so `scopes lint` in a pre-commit hook stays light.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import click
+
+from scopes._cli_common import (
+    ExitCode,
+    UsageFailure,
+    db_option,
+    keys_option,
+    load_policy,
+    policy_option,
+)
+from scopes.duration import parse_duration
+
+__all__ = ["clients", "keys", "serve"]
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+def _server_parts():
+    """Import what the token service needs, or say which extra to install."""
+    try:
+        from scopes import store, tokens  # noqa: F401
+        from scopes.store import open_store
+        from scopes.tokens.keys import KeyRing
+    except ImportError as error:  # pragma: no cover - exercised without the extra installed
+        raise UsageFailure(
+            f"the token service needs the server extra ({error.name} is missing): "
+            "pip install 'scopes[server]'"
+        ) from None
+    return open_store, KeyRing
+
+
+def _open_store(db: str):
+    open_store, _ = _server_parts()
+    from scopes.store import StoreError
+
+    try:
+        return open_store(db)
+    except StoreError as error:
+        raise UsageFailure(f"cannot open the client registry {db!r}: {error}") from None
+
+
+def _duration_seconds(value: str, option: str) -> int:
+    try:
+        seconds = parse_duration(value).total_seconds()
+    except ValueError as error:
+        raise UsageFailure(f"{option}: {error}") from None
+    if seconds < 1:
+        raise UsageFailure(f"{option} must be at least one second (a unit-less string is "
+                           f"milliseconds: did you mean '{value}s'?)")
+    return int(seconds)
+
+
+# -- serve --------------------------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--issuer", metavar="URL", help="Token issuer (default: http://HOST:PORT).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes.")
+@click.option("--rate-limit", "rate_limit", default="100/s", show_default=True, metavar="R",
+              help="Per client and per address on the token endpoints: N/s or N/min; 0 = off.")
+@db_option
+@keys_option
+@policy_option
+def serve(host: str, port: int, issuer: str | None, workers: int, rate_limit: str, db: str,
+          keys: str, policy_path: str | None) -> int:
+    """Run the token service: /oauth/token, /auth/issue-token, JWKS and metadata."""
+    from scopes.service.ratelimit import RateLimit
+
+    try:
+        RateLimit.parse(rate_limit)
+    except ValueError as error:
+        raise UsageFailure(str(error)) from None
+    load_policy(policy_path)  # a broken policy stops here, with its location
+    open_store, KeyRing = _server_parts()
+    store = _open_store(db)
+    try:
+        first_client = not store.list()
+    finally:
+        store.close()
+    ring = KeyRing.open(keys)
+    try:
+        import uvicorn
+
+        from scopes.service.app import CONFIG_ENV, ServiceConfig, configure_logging
+    except ImportError as error:
+        raise UsageFailure(f"the token service needs the server extra ({error.name} is "
+                           "missing): pip install 'scopes[server]'") from None
+    issuer = issuer or f"http://{host}:{port}"
+    config = ServiceConfig(db=db, keys=keys, policy_file=policy_path, issuer=issuer,
+                           rate_limit=rate_limit)
+    os.environ[CONFIG_ENV] = config.to_json()
+    configure_logging()
+    click.echo(f"scopes: serving {issuer} (keys: {keys}, {len(ring.keys())} key(s); "
+               f"registry: {db})", err=True)
+    if first_client:
+        click.echo('scopes: no clients yet; create one with:\n'
+                   f'  scopes clients create --scope "read:brands" --db {db}', err=True)
+    uvicorn.run(
+        "scopes.service.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,  # our own access log never records query strings or headers
+        log_level="warning",
+        server_header=False,
+    )
+    return ExitCode.OK
+
+
+# -- clients ------------------------------------------------------------------------------------
+
+
+@click.group()
+def clients() -> None:
+    """Manage the clients that may obtain tokens."""
+
+
+def _client_json(client, secret: str | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {"client_id": client.client_id}
+    if secret is not None:
+        data["client_secret"] = secret
+    data.update({
+        "scope": client.scope,
+        "audiences": list(client.audiences),
+        "any_user": client.any_user,
+        "role": client.role,
+        "lifetime": client.lifetime,
+        "max_lifetime": client.max_lifetime,
+        "created_at": client.created_at.isoformat(),
+        "revoked_at": client.revoked_at.isoformat() if client.revoked_at else None,
+    })
+    return data
+
+
+def _print_client(client, secret: str | None = None) -> None:
+    for key, value in _client_json(client, secret).items():
+        if isinstance(value, list):
+            value = " ".join(value) or "-"
+        click.echo(f"{key + ':':<15} {'-' if value is None else value}")
+    if secret is not None:
+        click.echo("(the secret is shown once: store it now; only its hash is kept)", err=True)
+
+
+@clients.command("create")
+@click.option("--scope", metavar="S", help="The scopes the client may obtain.")
+@click.option("--role", metavar="NAME", help="A role of the policy instead of --scope.")
+@click.option("--audience", "audiences", multiple=True, metavar="URL",
+              help="An audience the client may ask for (repeatable; the first is its default).")
+@click.option("--any-user", is_flag=True, help="May mint tokens for any user_id:<id>.")
+@click.option("--lifetime", default="1h", show_default=True, metavar="D",
+              help="How long its access tokens live (vercel/ms duration, or seconds).")
+@click.option("--max-lifetime", "max_lifetime", metavar="D",
+              help="Cap on every token it obtains or mints (default: the lifetime).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@db_option
+@keys_option
+@policy_option
+def clients_create(scope: str | None, role: str | None, audiences: tuple[str, ...],
+                   any_user: bool, lifetime: str, max_lifetime: str | None, as_json: bool,
+                   db: str, keys: str, policy_path: str | None) -> int:
+    """Create a client; prints its id and its secret, once."""
+    from scopes.errors import ScopeSyntaxError
+    from scopes.model import UnknownScope
+    from scopes.store import Client, hash_secret, new_client_id, new_secret, utcnow
+
+    policy = load_policy(policy_path)
+    if (scope is None) == (role is None):
+        raise UsageFailure("give exactly one of --scope S or --role NAME")
+    if role is not None:
+        if role not in policy.roles:
+            known = ", ".join(sorted(policy.roles)) or "none"
+            raise UsageFailure(f"unknown role {role!r} (the policy's roles: {known})")
+        scope = str(policy.roles[role])
+    try:
+        parsed = policy.parse(scope)
+    except ScopeSyntaxError as error:
+        raise UsageFailure(f"--scope is malformed:\n{error}") from None
+    for item in parsed:
+        if type(item) is UnknownScope:
+            hint = policy.catalogue.suggest(item.text)
+            raise UsageFailure(f"unknown scope {item.text!r}"
+                               + (f"; did you mean {hint!r}?" if hint else ""))
+    if not parsed:
+        raise UsageFailure("--scope is empty: a client needs at least one scope")
+    life = _duration_seconds(lifetime, "--lifetime")
+    cap = _duration_seconds(max_lifetime, "--max-lifetime") if max_lifetime else life
+    if cap < life:
+        raise UsageFailure("--max-lifetime must not be shorter than --lifetime")
+    secret = new_secret()
+    client = Client(new_client_id(), hash_secret(secret), str(parsed), tuple(audiences), any_user,
+                    life, cap, utcnow(), None, role)
+    store = _open_store(db)
+    try:
+        store.create(client)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps({"client_id": client.client_id, "client_secret": secret,
+                               "scope": client.scope, "audiences": list(client.audiences)}))
+    else:
+        _print_client(client, secret)
+    return ExitCode.OK
+
+
+@clients.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@db_option
+@keys_option
+@policy_option
+def clients_list(as_json: bool, db: str, keys: str, policy_path: str | None) -> int:
+    """List clients (never their secrets)."""
+    store = _open_store(db)
+    try:
+        found = store.list()
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps([_client_json(c) for c in found]))
+    else:
+        for client in found:
+            state = "revoked" if client.revoked else "active"
+            click.echo(f"{client.client_id}  {state:<7}  {client.scope}")
+    return ExitCode.OK
+
+
+def _one_client(db: str, client_id: str, action):
+    store = _open_store(db)
+    try:
+        result = action(store)
+    finally:
+        store.close()
+    if result is None:
+        raise click.ClickException(f"no client {client_id!r}")
+    return result
+
+
+@clients.command("show")
+@click.argument("client_id")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@db_option
+@keys_option
+@policy_option
+def clients_show(client_id: str, as_json: bool, db: str, keys: str,
+                 policy_path: str | None) -> int:
+    """Show one client."""
+    client = _one_client(db, client_id, lambda store: store.get(client_id))
+    click.echo(json.dumps(_client_json(client))) if as_json else _print_client(client)
+    return ExitCode.OK
+
+
+@clients.command("revoke")
+@click.argument("client_id")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@db_option
+@keys_option
+@policy_option
+def clients_revoke(client_id: str, as_json: bool, db: str, keys: str,
+                   policy_path: str | None) -> int:
+    """Revoke a client: from its next request on, it gets no tokens and mints none."""
+    client = _one_client(db, client_id, lambda store: store.revoke(client_id))
+    click.echo(json.dumps(_client_json(client))) if as_json else _print_client(client)
+    return ExitCode.OK
+
+
+@clients.command("rotate-secret")
+@click.argument("client_id")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@db_option
+@keys_option
+@policy_option
+def clients_rotate_secret(client_id: str, as_json: bool, db: str, keys: str,
+                          policy_path: str | None) -> int:
+    """Give a client a new secret (printed once); the old one stops working at once."""
+    from scopes.store import hash_secret, new_secret
+
+    secret = new_secret()
+    client = _one_client(db, client_id,
+                         lambda store: store.set_secret_hash(client_id, hash_secret(secret)))
+    if as_json:
+        click.echo(json.dumps({"client_id": client.client_id, "client_secret": secret,
+                               "scope": client.scope, "audiences": list(client.audiences)}))
+    else:
+        _print_client(client, secret)
+    return ExitCode.OK
+
+
+# -- keys ---------------------------------------------------------------------------------------
+
+
+@click.group()
+def keys() -> None:
+    """Manage the signing keys (the newest signs; all are published)."""
+
+
+@keys.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@db_option
+@keys_option
+@policy_option
+def keys_list(as_json: bool, db: str, keys: str, policy_path: str | None) -> int:
+    """List the signing keys, newest last."""
+    _, KeyRing = _server_parts()
+    ring = KeyRing.open(keys)
+    infos = ring.keys()
+    if as_json:
+        click.echo(json.dumps([{"kid": k.kid, "alg": k.alg, "created": k.created.isoformat()}
+                               for k in infos]))
+    else:
+        for info in infos:
+            click.echo(f"{info.kid}  {info.alg:<6}  {info.created.isoformat()}")
+    return ExitCode.OK
+
+
+@keys.command("rotate")
+@click.option("--algorithm", type=click.Choice(["EdDSA", "ES256", "RS256"]),
+              help="Algorithm of the new key (default: the newest key's).")
+@db_option
+@keys_option
+@policy_option
+def keys_rotate(algorithm: str | None, db: str, keys: str, policy_path: str | None) -> int:
+    """Add a new newest key: it signs from now on; the old ones still verify."""
+    _, KeyRing = _server_parts()
+    info = KeyRing.open(keys).rotate(algorithm)
+    click.echo(f"{info.kid}  {info.alg}")
+    return ExitCode.OK
