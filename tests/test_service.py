@@ -16,15 +16,21 @@ from scopes.tokens.issue import issue_token
 from scopes.tokens.jwks import PublicKeys
 from scopes.tokens.keys import KeyRing
 from scopes.tokens.verify import verify_token
+from tests.pg import postgres_server  # noqa: F401  (a fixture)
 from tests.servers import run_cli, scopes_server
 
 AUDIENCE = "https://api.example"
 CLIENT_SCOPE = "user_id:pigeon read:preferences read:brands write:user-tokens"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with scopes_server(tmp_path_factory.mktemp("service"), extra=["--rate-limit", "0"]) as running:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(request, tmp_path_factory):
+    """The same suite against each client registry: SQLite, and a real PostgreSQL server."""
+    db = None
+    if request.param == "postgresql":
+        db = request.getfixturevalue("postgres_server").create_database()
+    tmp = tmp_path_factory.mktemp(f"service-{request.param}")
+    with scopes_server(tmp, db=db, extra=["--rate-limit", "0"]) as running:
         yield running
 
 
