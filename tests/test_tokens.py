@@ -641,3 +641,12 @@ def test_lazy_names_are_the_real_ones():
     assert sorted(tokens.__all__) == sorted(dir(tokens))
     with pytest.raises(AttributeError):
         tokens.nothing_here  # noqa: B018
+
+
+@pytest.mark.parametrize("name", ["keys", "jwks", "issue", "verify", "cache", "_jose", "_settings"])
+def test_each_module_lists_its_names(name):
+    import importlib
+
+    module = importlib.import_module(f"scopes.tokens.{name}")
+    assert dir(module) == module.__all__
+    assert all(hasattr(module, n) for n in module.__all__)

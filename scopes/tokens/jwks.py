@@ -38,9 +38,8 @@ class PublicKeys:
 
     Each key allows exactly the algorithm of its key type (Ed25519: EdDSA, P-256: ES256,
     RSA of 2048 bits or more: RS256); keys of other types, for encryption, or without a kid are
-    skipped (their reasons are in `skipped`).
-
-    >>> keys = PublicKeys.from_jwks({"keys": []})  # doctest: +SKIP
+    skipped (their reasons are in `skipped`). `PublicKeys.load(source)` takes whatever a
+    `--jwks FILE|URL` option or the ASGI middleware's `jwks=` argument names.
     """
 
     def __init__(self, keys: Iterable[VerificationKey] = (), *, source: str = "<keys>") -> None:
