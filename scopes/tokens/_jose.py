@@ -19,8 +19,8 @@ from jwt.exceptions import PyJWTError
 
 __all__ = [
     "ALGORITHMS",
-    "MIN_RSA_BITS",
     "KeySet",
+    "MIN_RSA_BITS",
     "VerificationKey",
     "algorithm_of",
     "b64url_decode",
