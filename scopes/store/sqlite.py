@@ -89,7 +89,11 @@ class SQLiteStore(ClientStore):
         self._pool: Pool[sqlite3.Connection] = Pool(
             self._connect, sqlite3.Connection.close, max_idle=max_idle
         )
-        self._run(self._setup)
+        try:
+            self._run(self._setup)
+        except BaseException:
+            self._pool.close()
+            raise
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
