@@ -2,10 +2,11 @@
 
 from scopes.decision import Decision
 from scopes.duration import parse_duration
-from scopes.errors import PolicyError, ScopeSyntaxError
+from scopes.errors import PolicyError, ScopeSyntaxError, TokenError
 from scopes.evaluate import Policy, parse
 from scopes.lint import Diagnostic, lint
 from scopes.model import PermissionScope, PrincipalScope, Scope, ScopeSet, UnknownScope
+from scopes.tokens import verify_token
 
 __all__ = [
     "Decision",
@@ -17,8 +18,10 @@ __all__ = [
     "Scope",
     "ScopeSet",
     "ScopeSyntaxError",
+    "TokenError",
     "UnknownScope",
     "lint",
     "parse",
     "parse_duration",
+    "verify_token",
 ]

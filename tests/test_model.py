@@ -26,10 +26,12 @@ def test_public_names_are_pinned():
         "Scope",
         "ScopeSet",
         "ScopeSyntaxError",
+        "TokenError",
         "UnknownScope",
         "lint",
         "parse",
         "parse_duration",
+        "verify_token",
     ]
 
 
