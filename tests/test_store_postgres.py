@@ -13,6 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+import tests.pg
 from scopes.store import ClientStore, StoreError, StoreUnavailable, open_store
 from scopes.store.postgres import PostgresStore
 from tests.pg import PostgresServer, postgres_server, postgres_url  # noqa: F401  (fixtures)
@@ -239,3 +240,17 @@ def test_sqlite_users_never_import_psycopg(tmp_path: Path) -> None:
         "assert 'psycopg' not in sys.modules, 'psycopg imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_missing_server_binaries_fail_with_the_package_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """CI installs PostgreSQL; a machine without it must say so, not skip the tests quietly."""
+    monkeypatch.setattr(tests.pg, "find_bindir", lambda: None)
+    with pytest.raises(pytest.fail.Exception) as failed:
+        PostgresServer()
+    assert str(failed.value) == (
+        "PostgreSQL server binaries (initdb, pg_ctl) not found: install the `postgresql` package"
+        " (apt-get install postgresql; .ci/run installs it when missing), or point SCOPES_PG_BIN"
+        " at the directory holding initdb and pg_ctl"
+    )
