@@ -15,7 +15,7 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -30,12 +30,15 @@ from scopes.duration import parse_duration
 from scopes.errors import ScopeSyntaxError, TokenError
 from scopes.evaluate import Policy
 from scopes.model import PrincipalScope, ScopeSet, UnknownScope
+from scopes.gateway.check import DecisionLog, Gatekeeper, PolicyHolder
+from scopes.gateway.forward import ForwardAuth
 from scopes.service.http import NO_STORE, BodyError, read_fields
 from scopes.service.ratelimit import RateLimit, RateLimiter
 from scopes.store import StoreUnavailable, open_store
 from scopes.store.secrets import verify_secret, verify_unknown
 from scopes.tokens.cache import TokenVerifier
 from scopes.tokens.issue import issue_token
+from scopes.tokens.jwks import PublicKeys
 from scopes.tokens.keys import KeyRing
 
 __all__ = ["CONFIG_ENV", "ServiceConfig", "app_from_environment", "create_app"]
@@ -57,15 +60,16 @@ class ServiceConfig:
     db: str = "scopes.db"
     keys: str = "scopes-keys"
     policy_file: str | None = None
-    issuer: str = "http://127.0.0.1:8080"
+    policy_text: str | None = None  # the policy as it loaded at start, should the file break
+    issuer: str | None = "http://127.0.0.1:8080"  # --authz-only: None skips the check
     rate_limit: str = "100/s"
-    extra: dict[str, Any] = field(default_factory=dict)
+    authz_only: bool = False  # only forward-auth and /healthz; no registry, no signing keys
+    jwks: str | None = None  # --authz-only: the keys to trust (file or URL)
+    audience: str | None = None  # forward-auth: the audience tokens must carry (None: any)
+    decision_log: str | None = None  # forward-auth decision log file (None: stderr)
 
     def to_json(self) -> str:
-        return json.dumps(
-            {"db": self.db, "keys": self.keys, "policy_file": self.policy_file,
-             "issuer": self.issuer, "rate_limit": self.rate_limit}
-        )
+        return json.dumps(asdict(self))
 
     @classmethod
     def from_json(cls, text: str) -> ServiceConfig:
@@ -99,18 +103,22 @@ def unavailable() -> JSONResponse:
 class TokenService:
     """The state one server process shares between requests."""
 
-    def __init__(self, config: ServiceConfig) -> None:
+    def __init__(self, config: ServiceConfig, holder: PolicyHolder) -> None:
         self.config = config
-        self.policy = Policy.from_file(config.policy_file) if config.policy_file else Policy.courier()
+        self.holder = holder
         self.store = open_store(config.db)
         self.ring = KeyRing.open(config.keys)
         # Our own access tokens, checked without leeway: an expired caller cannot mint.
         self.verifier = TokenVerifier(
-            self.ring, audience=None, issuer=config.issuer, leeway=0, policy=self.policy
+            self.ring, audience=None, issuer=config.issuer, leeway=0, policy=holder.policy
         )
         limit = RateLimit.parse(config.rate_limit)
         self.by_client = RateLimiter(limit) if limit else None
         self.by_address = RateLimiter(limit) if limit else None
+
+    @property
+    def policy(self) -> Policy:
+        return self.holder.current()
 
     # -- rate limits ---------------------------------------------------------------------------
 
@@ -348,9 +356,19 @@ def _basic_credentials(header: str | None) -> tuple[str, str] | None | bool:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
-def create_app(config: ServiceConfig) -> Starlette:
-    """The Starlette application for `scopes serve`."""
-    service = TokenService(config)
+def create_app(config: ServiceConfig):
+    """The ASGI application for `scopes serve` (or `--authz-only`)."""
+    holder = PolicyHolder(config.policy_file, last_good=config.policy_text)
+    try:
+        holder.reload_on_sighup()
+    except ValueError:  # not the main thread (an embedding server): file changes still reload
+        pass
+    decisions = DecisionLog.open(config.decision_log)
+    if config.authz_only:
+        verifier = TokenVerifier(PublicKeys.load(config.jwks), audience=config.audience,
+                                 issuer=config.issuer, policy=holder.policy)
+        return ForwardAuth(Gatekeeper(holder, verifier, decisions))
+    service = TokenService(config, holder)
     routes = [
         Route("/oauth/token", service.oauth_token, methods=["POST"]),
         Route("/auth/issue-token", service.issue_token, methods=["POST"]),
@@ -363,7 +381,9 @@ def create_app(config: ServiceConfig) -> Starlette:
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
     app.state.service = service
-    return AccessLog(app)
+    verifier = TokenVerifier(service.ring, audience=config.audience, issuer=config.issuer,
+                             policy=holder.policy)
+    return ForwardAuth(Gatekeeper(holder, verifier, decisions), fallback=AccessLog(app))
 
 
 def app_from_environment():

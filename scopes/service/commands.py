@@ -74,12 +74,23 @@ def _duration_seconds(value: str, option: str) -> int:
               help="Worker processes.")
 @click.option("--rate-limit", "rate_limit", default="100/s", show_default=True, metavar="R",
               help="Per client and per address on the token endpoints: N/s or N/min; 0 = off.")
+@click.option("--authz-only", is_flag=True,
+              help="Serve only forward-auth (/authz/nginx, /authz/traefik, /authz/envoy/...) "
+                   "and /healthz: no registry, no signing keys; needs --jwks.")
+@click.option("--jwks", metavar="FILE|URL", help="With --authz-only: the keys to trust.")
+@click.option("--audience", metavar="A", help="Forward-auth: the audience tokens must carry.")
+@click.option("--decision-log", "decision_log", metavar="FILE",
+              help="Forward-auth: one JSON line per decision here (default: stderr).")
 @db_option
 @keys_option
 @policy_option
-def serve(host: str, port: int, issuer: str | None, workers: int, rate_limit: str, db: str,
-          keys: str, policy_path: str | None) -> int:
-    """Run the token service: /oauth/token, /auth/issue-token, JWKS and metadata."""
+def serve(host: str, port: int, issuer: str | None, workers: int, rate_limit: str,
+          authz_only: bool, jwks: str | None, audience: str | None, decision_log: str | None,
+          db: str, keys: str, policy_path: str | None) -> int:
+    """Run the token service (/oauth/token, /auth/issue-token, JWKS, metadata) and
+    forward-auth for gateways; SIGHUP or an edit of --policy reloads the policy."""
+    from pathlib import Path
+
     from scopes.service.ratelimit import RateLimit
 
     try:
@@ -87,13 +98,24 @@ def serve(host: str, port: int, issuer: str | None, workers: int, rate_limit: st
     except ValueError as error:
         raise UsageFailure(str(error)) from None
     load_policy(policy_path)  # a broken policy stops here, with its location
-    open_store, KeyRing = _server_parts()
-    store = _open_store(db)
-    try:
-        first_client = not store.list()
-    finally:
-        store.close()
-    ring = KeyRing.open(keys)
+    policy_text = Path(policy_path).read_text(encoding="utf-8") if policy_path else None
+    first_client = False
+    if authz_only:
+        if not jwks:
+            raise UsageFailure("--authz-only needs --jwks FILE|URL: the keys tokens are signed with")
+        _check_jwks(jwks)
+        ring = None
+    else:
+        if jwks:
+            raise UsageFailure("--jwks goes with --authz-only; a full server verifies with its "
+                               "own keys")
+        open_store, KeyRing = _server_parts()
+        store = _open_store(db)
+        try:
+            first_client = not store.list()
+        finally:
+            store.close()
+        ring = KeyRing.open(keys)
     try:
         import uvicorn
 
@@ -101,13 +123,18 @@ def serve(host: str, port: int, issuer: str | None, workers: int, rate_limit: st
     except ImportError as error:
         raise UsageFailure(f"the token service needs the server extra ({error.name} is "
                            "missing): pip install 'scopes[server]'") from None
-    issuer = issuer or f"http://{host}:{port}"
-    config = ServiceConfig(db=db, keys=keys, policy_file=policy_path, issuer=issuer,
-                           rate_limit=rate_limit)
+    if not authz_only:
+        issuer = issuer or f"http://{host}:{port}"
+    config = ServiceConfig(db=db, keys=keys, policy_file=policy_path, policy_text=policy_text,
+                           issuer=issuer, rate_limit=rate_limit, authz_only=authz_only,
+                           jwks=jwks, audience=audience, decision_log=decision_log)
     os.environ[CONFIG_ENV] = config.to_json()
     configure_logging()
-    click.echo(f"scopes: serving {issuer} (keys: {keys}, {len(ring.keys())} key(s); "
-               f"registry: {db})", err=True)
+    if ring is None:
+        click.echo(f"scopes: forward-auth on http://{host}:{port} (keys: {jwks})", err=True)
+    else:
+        click.echo(f"scopes: serving {issuer} (keys: {keys}, {len(ring.keys())} key(s); "
+                   f"registry: {db})", err=True)
     if first_client:
         click.echo('scopes: no clients yet; create one with:\n'
                    f'  scopes clients create --scope "read:brands" --db {db}', err=True)
@@ -122,6 +149,21 @@ def serve(host: str, port: int, issuer: str | None, workers: int, rate_limit: st
         server_header=False,
     )
     return ExitCode.OK
+
+
+def _check_jwks(source: str) -> None:
+    """Fail at start, with a message, when --jwks names no usable keys (a URL may be down
+    for now: it is fetched again when tokens arrive)."""
+    try:
+        from scopes.tokens.jwks import KeySetError, PublicKeys
+    except ImportError as error:  # pragma: no cover
+        raise UsageFailure(f"--jwks needs the jwt extra ({error.name} is missing)") from None
+    if source.lower().startswith(("http://", "https://")):
+        return
+    try:
+        PublicKeys.from_file(source)
+    except (KeySetError, OSError, ValueError) as error:
+        raise UsageFailure(f"cannot load --jwks {source}: {error}") from None
 
 
 # -- clients ------------------------------------------------------------------------------------

@@ -1,0 +1,236 @@
+"""The gateway's question, answered once for every front end: token first, then the request.
+
+Forward-auth routes (nginx, Traefik, Envoy) and the ASGI middleware all call `Gatekeeper.check`
+and only translate its `Verdict` into their own response. The statuses and challenges are
+DESIGN.md's "Gateway contract": 200 allowed; 401 no or bad token (RFC 6750 §3.1); 403 denied,
+with the smallest scope that would allow it; 400 when the gateway sent no method or target.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from scopes.decision import Decision, shown
+from scopes.errors import PolicyError, TokenError
+from scopes.evaluate import Policy
+
+__all__ = ["DecisionLog", "Gatekeeper", "PolicyHolder", "Verdict", "bearer_token"]
+
+REALM = 'Bearer realm="scopes"'
+log = logging.getLogger("scopes.gateway")
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What to answer: a status, headers, and (unless allowed) a JSON body."""
+
+    status: int
+    headers: dict[str, str]
+    reason: str
+    decision: Decision | None = None
+    token: Any = None  # the VerifiedToken, when the token verified
+    body: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def allowed(self) -> bool:
+        return self.status == 200
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1)."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    token = token.strip()
+    return token or None
+
+
+def _quoted(text: str) -> str:
+    """A value fit for a quoted-string in WWW-Authenticate: no quotes, backslashes or controls."""
+    return "".join(ch for ch in shown(text) if ch not in '"\\')[:200]
+
+
+class PolicyHolder:
+    """The policy in force, reloaded when its file changes or on SIGHUP; a broken new policy
+    is logged and the old one keeps serving."""
+
+    def __init__(self, path: str | None, *, check_interval: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic,
+                 last_good: str | None = None) -> None:
+        self.path = path
+        self.last_error: str | None = None
+        self.policy = self._first_policy(path, last_good)
+        self._interval = check_interval
+        self._clock = clock
+        self._next_check = clock() + check_interval
+        self._stamp = self._file_stamp()
+        self._lock = threading.Lock()
+
+    def _first_policy(self, path: str | None, last_good: str | None) -> Policy:
+        """The file's policy; if it broke since `scopes serve` checked it (a worker restarted
+        after an edit), the text that loaded then, and the reason in the log."""
+        if not path:
+            return Policy.courier()
+        try:
+            return Policy.from_file(path)
+        except PolicyError as error:
+            if last_good is None:
+                raise
+            self.last_error = str(error)
+            log.error(json.dumps({"event": "policy-load-failed", "file": path,
+                                  "error": str(error), "kept": "the policy checked at start"}))
+            return Policy.from_toml(last_good, file=path)
+
+    def _file_stamp(self) -> tuple[float, int] | None:
+        if not self.path:
+            return None
+        try:
+            stat = os.stat(self.path)
+        except OSError:
+            return None
+        return (stat.st_mtime, stat.st_size)
+
+    def current(self) -> Policy:
+        """The policy to decide with; looks at the file at most once per check interval."""
+        if self.path is not None and self._clock() >= self._next_check:
+            self._next_check = self._clock() + self._interval
+            stamp = self._file_stamp()
+            if stamp is not None and stamp != self._stamp:
+                self._stamp = stamp
+                self.reload()
+        return self.policy
+
+    def reload(self) -> bool:
+        """Load the file again; on failure keep the old policy and say why in the log."""
+        if not self.path:
+            return False
+        with self._lock:
+            try:
+                fresh = Policy.from_file(self.path)
+            except PolicyError as error:
+                self.last_error = str(error)
+                log.error(json.dumps({"event": "policy-reload-failed", "file": self.path,
+                                      "error": str(error), "kept": "the previous policy"}))
+                return False
+            self.policy = fresh
+            self._stamp = self._file_stamp()
+            self.last_error = None
+            log.warning(json.dumps({"event": "policy-reloaded", "file": self.path,
+                                    "routes": len(fresh.routes)}))
+            return True
+
+    def reload_on_sighup(self) -> None:
+        """Install a SIGHUP handler (main thread only) that reloads the policy."""
+        signal.signal(signal.SIGHUP, lambda signum, frame: self.reload())
+
+
+class DecisionLog:
+    """One JSON line per decision; never the token."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, path: str | None) -> DecisionLog:
+        import sys
+
+        if path is None or path == "-":
+            return cls(sys.stderr)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return cls(open(path, "a", encoding="utf-8", buffering=1))  # noqa: SIM115 - lives with the app
+
+    def write(self, verdict: Verdict, method: object, path: object, started: float) -> None:
+        token = verdict.token
+        decision = verdict.decision
+        line = json.dumps({
+            "time": round(time.time(), 6),
+            "decision": "allow" if verdict.allowed else "deny",
+            "status": verdict.status,
+            "method": shown(method) if method is not None else None,
+            "path": shown(path) if path is not None else None,
+            "rule": decision.rule if decision is not None else None,
+            "reason": verdict.reason,
+            "subject": token.subject if token is not None else None,
+            "client_id": token.client_id if token is not None else None,
+            "latency_us": round((time.perf_counter() - started) * 1e6, 1),
+        })
+        with self._lock:
+            self._stream.write(line + "\n")
+            self._stream.flush()
+
+
+class Gatekeeper:
+    """Token first, then the request, for every gateway convention."""
+
+    def __init__(self, policy: PolicyHolder | Policy, verifier: Any,
+                 decision_log: DecisionLog | None = None) -> None:
+        self._holder = policy if isinstance(policy, PolicyHolder) else None
+        self._policy = policy if isinstance(policy, Policy) else None
+        self.verifier = verifier
+        self.decision_log = decision_log
+
+    @property
+    def policy(self) -> Policy:
+        return self._holder.current() if self._holder is not None else self._policy
+
+    def check(self, authorization: str | None, method: str | None, target: str | None,
+              body: object = None) -> Verdict:
+        """Decide a request the gateway forwards. Never raises: anything odd is a deny."""
+        started = time.perf_counter()
+        try:
+            verdict = self._check(authorization, method, target, body)
+        except Exception as error:  # fail closed, and say nothing about the internals
+            log.error(json.dumps({"event": "error", "error": type(error).__name__}))
+            verdict = Verdict(403, {}, "denied: could not evaluate the request",
+                              body={"allowed": False, "reason": "denied: could not evaluate"})
+        if self.decision_log is not None:
+            self.decision_log.write(verdict, method, target, started)
+        return verdict
+
+    def _check(self, authorization, method, target, body) -> Verdict:
+        if not method or not target:
+            missing = "method" if not method else "target (path)"
+            reason = f"the gateway sent no original {missing}; check its forward-auth settings"
+            return Verdict(400, {}, reason, body={"allowed": False, "reason": reason})
+        token = bearer_token(authorization)
+        if token is None:
+            reason = "no bearer token: send Authorization: Bearer <token>"
+            return Verdict(401, {"WWW-Authenticate": REALM}, reason,
+                           body={"allowed": False, "reason": reason})
+        try:
+            verified = self.verifier.verify(token)
+        except TokenError as error:
+            reason = f"invalid token: {error}"
+            challenge = f'{REALM}, error="invalid_token", error_description="{_quoted(str(error))}"'
+            return Verdict(401, {"WWW-Authenticate": challenge}, reason,
+                           body={"allowed": False, "reason": reason})
+        decision = self.policy.authorize(verified.scopes, method, target, body=body)
+        if decision.allowed:
+            headers = {
+                "X-Scopes-Subject": verified.subject,
+                "X-Scopes-Client-Id": verified.client_id,
+                "X-Scopes-User-Ids": " ".join(sorted(verified.scopes.user_ids)),
+            }
+            return Verdict(200, headers, decision.reason, decision, verified)
+        challenge = f'{REALM}, error="insufficient_scope"'
+        missing = decision.missing
+        if missing:
+            challenge += f', scope="{_quoted(missing)}"'
+        return Verdict(403, {"WWW-Authenticate": challenge}, decision.reason, decision, verified,
+                       body={"allowed": False, "reason": decision.reason})
