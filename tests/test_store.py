@@ -312,13 +312,53 @@ def test_rotate_unknown_returns_none(store: ClientStore) -> None:
     assert store.set_secret_hash("cl_nobody", FAKE_HASH) is None
 
 
-@pytest.mark.parametrize("bad", [pytest.param("", id="empty"), pytest.param(None, id="none")])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        pytest.param("", id="empty"),
+        pytest.param(None, id="none"),
+        pytest.param("scrypt$\x00", id="nul"),
+        pytest.param("scrypt$\udc80", id="lone-surrogate"),
+    ],
+)
 def test_rotate_rejects_an_empty_hash(store: ClientStore, bad: object) -> None:
     client = make_client()
     store.create(client)
     with pytest.raises(ValueError, match="secret_hash must be a non-empty str"):
         store.set_secret_hash(client.client_id, bad)  # type: ignore[arg-type]
     assert store.get(client.client_id) == client
+
+
+@pytest.mark.parametrize(
+    "client_id",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("cl_\x00", id="nul"),
+        pytest.param("cl_\ud800", id="lone-surrogate"),
+        pytest.param("c" * 256, id="too-long"),
+        pytest.param("c" * 100_000, id="huge"),
+        pytest.param(None, id="none"),
+        pytest.param(5, id="int"),
+        pytest.param(["cl_x"], id="list"),
+    ],
+)
+def test_ids_no_client_can_have_find_nothing(store: ClientStore, client_id: object) -> None:
+    """Ids come straight from requests: whatever they hold, a lookup answers None, not an error
+    (DESIGN.md: an unknown client is a 401 like any other, never a 500)."""
+    store.create(make_client("cl_x"))
+    assert store.get(client_id) is None  # type: ignore[arg-type]
+    assert store.revoke(client_id) is None  # type: ignore[arg-type]
+    assert store.set_secret_hash(client_id, FAKE_HASH) is None  # type: ignore[arg-type]
+    assert store.list() == [make_client("cl_x")]
+
+
+def test_longest_and_widest_ids_round_trip(store: ClientStore) -> None:
+    for client_id in ("c" * 255, "\U0001f511" * 255, "é" * 255):
+        client = make_client(client_id)
+        store.create(client)
+        assert store.get(client_id) == client
+    with pytest.raises(ValueError, match="^client_id is longer than 255 characters$"):
+        make_client("c" * 256)
 
 
 def test_create_takes_only_a_client(store: ClientStore) -> None:
@@ -411,7 +451,8 @@ def test_threads_share_one_store(store: ClientStore) -> None:
 
 # -- property: any Client round-trips ------------------------------------------------------------
 
-_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
+_chars = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
+_text = st.text(_chars)
 _moments = st.datetimes(timezones=st.just(timezone.utc))
 _seconds = st.integers(min_value=1, max_value=2**63 - 1)
 
@@ -421,7 +462,7 @@ def clients(draw: st.DrawFn) -> Client:
     lifetime, max_lifetime = sorted(draw(st.tuples(_seconds, _seconds)))
     return Client(
         # A fresh prefix keeps ids unique across examples that share one store.
-        client_id=uuid.uuid4().hex + draw(_text),
+        client_id=uuid.uuid4().hex + draw(st.text(_chars, max_size=223)),
         secret_hash=draw(_text.filter(bool)),
         scope=draw(_text),
         audiences=tuple(draw(st.lists(_text, max_size=4))),

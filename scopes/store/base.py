@@ -9,12 +9,15 @@ from types import TracebackType
 from typing import Self
 
 __all__ = [
+    "MAX_CLIENT_ID_LENGTH",
     "SCHEMA_VERSION",
     "Client",
     "ClientExists",
     "ClientStore",
     "StoreError",
     "StoreUnavailable",
+    "checked_secret_hash",
+    "could_be_client_id",
     "revocation_time",
     "utcnow",
 ]
@@ -26,6 +29,9 @@ def __dir__() -> list[str]:
 
 # The layout of the tables, the same in every backend; a store refuses a database that is newer.
 SCHEMA_VERSION = 1
+
+# Ours are 25; the bound keeps every id within PostgreSQL's btree key size (2704 bytes of UTF-8).
+MAX_CLIENT_ID_LENGTH = 255
 
 # Both backends store 64-bit integers (SQLite INTEGER, PostgreSQL bigint).
 _MAX_SECONDS = 2**63 - 1
@@ -81,6 +87,8 @@ class Client:
         _text("client_id", self.client_id)
         if not self.client_id:
             raise ValueError("client_id must not be empty")
+        if len(self.client_id) > MAX_CLIENT_ID_LENGTH:
+            raise ValueError(f"client_id is longer than {MAX_CLIENT_ID_LENGTH} characters")
         _text("secret_hash", self.secret_hash)
         _text("scope", self.scope)
         if self.role is not None:
@@ -111,6 +119,33 @@ class Client:
     def revoked(self) -> bool:
         """Whether the client was revoked: it then gets no more tokens."""
         return self.revoked_at is not None
+
+
+def could_be_client_id(value: object) -> bool:
+    """Whether some `Client` could have `value` as its id.
+
+    Lookups take ids straight from requests; one no client can have (not a str, empty, too long,
+    a NUL, a lone surrogate) finds nothing without reaching the database, which could not even
+    compare it.
+    """
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_CLIENT_ID_LENGTH:
+        return False
+    try:
+        _text("client_id", value)
+    except ValueError:
+        return False
+    return True
+
+
+def checked_secret_hash(value: object) -> str:
+    """`value` if it can be stored as a secret hash (what `set_secret_hash` accepts)."""
+    try:
+        _text("secret_hash", value)
+    except (TypeError, ValueError):
+        raise ValueError("secret_hash must be a non-empty str (from hash_secret)") from None
+    if not value:
+        raise ValueError("secret_hash must be a non-empty str (from hash_secret)")
+    return value  # type: ignore[return-value]
 
 
 def _text(name: str, value: object) -> None:

@@ -26,6 +26,8 @@ from scopes.store.base import (
     ClientStore,
     StoreError,
     StoreUnavailable,
+    checked_secret_hash,
+    could_be_client_id,
     revocation_time,
 )
 
@@ -157,6 +159,8 @@ class PostgresStore(ClientStore):
         self._run(insert)
 
     def get(self, client_id: str) -> Client | None:
+        if not could_be_client_id(client_id):
+            return None
         return self._run(lambda conn, retried: _get(conn, client_id))
 
     def list(self) -> list[Client]:
@@ -170,6 +174,9 @@ class PostgresStore(ClientStore):
         return self._run(select)
 
     def revoke(self, client_id: str, at: datetime | None = None) -> Client | None:
+        if not could_be_client_id(client_id):
+            revocation_time(at)  # still refuse a bad `at`
+            return None
         when = revocation_time(at)
         sql = (
             "UPDATE scopes_clients SET revoked_at = COALESCE(revoked_at, %s)"
@@ -178,8 +185,9 @@ class PostgresStore(ClientStore):
         return self._run(lambda conn, retried: _one(conn, sql, (when, client_id)))
 
     def set_secret_hash(self, client_id: str, secret_hash: str) -> Client | None:
-        if not isinstance(secret_hash, str) or not secret_hash:
-            raise ValueError("secret_hash must be a non-empty str (from hash_secret)")
+        secret_hash = checked_secret_hash(secret_hash)
+        if not could_be_client_id(client_id):
+            return None
         sql = (
             f"UPDATE scopes_clients SET secret_hash = %s WHERE client_id = %s RETURNING {_COLUMNS}"
         )
