@@ -13,6 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import scopes.store
+import scopes.store.base
+import scopes.store.postgres
+import scopes.store.sqlite
 from scopes.store import (
     Client,
     ClientExists,
@@ -69,10 +72,10 @@ def store(target: str) -> Iterator[ClientStore]:
 
 def test_exports() -> None:
     assert scopes.store.__all__ == [
-        "DUMMY_HASH",
         "Client",
         "ClientExists",
         "ClientStore",
+        "DUMMY_HASH",
         "SQLiteStore",
         "StoreError",
         "StoreUnavailable",
@@ -85,7 +88,24 @@ def test_exports() -> None:
         "verify_secret",
         "verify_unknown",
     ]
-    assert dir(scopes.store) == sorted(scopes.store.__all__)
+    assert dir(scopes.store) == scopes.store.__all__
+    assert scopes.store.base.__all__ == [
+        "Client",
+        "ClientExists",
+        "ClientStore",
+        "MAX_CLIENT_ID_LENGTH",
+        "SCHEMA_VERSION",
+        "StoreError",
+        "StoreUnavailable",
+        "checked_secret_hash",
+        "could_be_client_id",
+        "revocation_time",
+        "utcnow",
+    ]
+    assert scopes.store.sqlite.__all__ == ["SQLiteStore"]
+    assert scopes.store.postgres.__all__ == ["PostgresStore"]
+    for module in (scopes.store.base, scopes.store.sqlite, scopes.store.postgres):
+        assert dir(module) == module.__all__
 
 
 # -- the Client record ---------------------------------------------------------------------------

@@ -33,10 +33,10 @@ from scopes.store.secrets import (
 from scopes.store.sqlite import SQLiteStore
 
 __all__ = [
-    "DUMMY_HASH",
     "Client",
     "ClientExists",
     "ClientStore",
+    "DUMMY_HASH",
     "SQLiteStore",
     "StoreError",
     "StoreUnavailable",

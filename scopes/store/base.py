@@ -9,11 +9,11 @@ from types import TracebackType
 from typing import Self
 
 __all__ = [
-    "MAX_CLIENT_ID_LENGTH",
-    "SCHEMA_VERSION",
     "Client",
     "ClientExists",
     "ClientStore",
+    "MAX_CLIENT_ID_LENGTH",
+    "SCHEMA_VERSION",
     "StoreError",
     "StoreUnavailable",
     "checked_secret_hash",
