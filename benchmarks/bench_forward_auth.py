@@ -1,0 +1,81 @@
+"""Forward-auth throughput and latency: `scopes serve --authz-only` with 1 and 2 workers,
+loaded by `hey` (apt-get install hey) from the same machine.
+
+    python benchmarks/bench_forward_auth.py [--requests 20000] [--concurrency 50]
+
+Prints a markdown table. The load generator shares the machine's cores with the server, so the
+numbers are a floor for what the server does alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.servers import scopes_server  # noqa: E402
+
+AUDIENCE = "https://api.example"
+
+
+def hey(url: str, headers: dict[str, str], requests: int, concurrency: int) -> dict[str, float]:
+    command = ["hey", "-n", str(requests), "-c", str(concurrency)]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p50 = float(re.search(r"50%+ in ([\d.]+) secs", output).group(1))
+    p99 = float(re.search(r"99%+ in ([\d.]+) secs", output).group(1))
+    codes = dict(re.findall(r"\[(\d{3})\]\s+(\d+) responses", output))
+    return {"rps": rps, "p50_ms": p50 * 1000, "p99_ms": p99 * 1000, "codes": codes}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=20000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    args = parser.parse_args()
+    if shutil.which("hey") is None:
+        sys.exit("bench_forward_auth needs hey: apt-get install hey")
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        with scopes_server(tmp, name="issuer", extra=["--rate-limit", "0"]) as issuer:
+            client = json.loads(issuer.cli("clients", "create", "--scope", "read:brands:acme",
+                                           "--audience", AUDIENCE, "--json").stdout)
+            token = httpx.post(f"{issuer.url}/oauth/token", json={
+                "grant_type": "client_credentials", "client_id": client["client_id"],
+                "client_secret": client["client_secret"]}).json()["access_token"]
+            jwks = tmp / "jwks.json"
+            jwks.write_text(httpx.get(f"{issuer.url}/.well-known/jwks.json").text)
+        cases = {
+            "allowed (200)": {"X-Original-URI": "/brands/acme"},
+            "denied (403)": {"X-Original-URI": "/brands/other"},
+        }
+        print("| workers | request | requests/s | p50 | p99 |")
+        print("|---|---|---|---|---|")
+        for workers in (1, 2):
+            with scopes_server(tmp, name=f"authz{workers}", extra=[
+                "--authz-only", "--jwks", str(jwks), "--audience", AUDIENCE,
+                "--workers", str(workers), "--decision-log", str(tmp / f"decisions{workers}.log"),
+            ]) as authz:
+                for label, extra in cases.items():
+                    headers = {"Authorization": f"Bearer {token}", "X-Original-Method": "GET",
+                               **extra}
+                    hey(f"{authz.url}/authz/nginx", headers, 2000, args.concurrency)  # warm-up
+                    result = hey(f"{authz.url}/authz/nginx", headers, args.requests,
+                                 args.concurrency)
+                    print(f"| {workers} | {label} | {result['rps']:,.0f} | "
+                          f"{result['p50_ms']:.1f} ms | {result['p99_ms']:.1f} ms |")
+
+
+if __name__ == "__main__":
+    main()
