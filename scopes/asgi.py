@@ -1,0 +1,245 @@
+"""ScopesMiddleware: the gateway's check in front of a Starlette or FastAPI app (any ASGI app).
+
+Every HTTP request needs a bearer token and an allow from the policy, except the `(METHOD, path)`
+pairs listed in `public`; nothing is public by omission. The statuses, challenges and JSON bodies
+are DESIGN.md's "Gateway contract", answered by the same `Gatekeeper` as forward-auth. Allowed
+requests reach the app with a `ScopesContext` in `scope["state"]["scopes"]` (Starlette:
+`request.state.scopes`; FastAPI: `scopes.fastapi.Scopes`). Lifespan and websocket scopes pass
+through unchanged: a websocket is not checked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import quote
+
+from scopes.decision import Decision
+from scopes.evaluate import Policy
+from scopes.gateway.check import Gatekeeper, PolicyHolder, Verdict
+from scopes.paths import canonical_segments
+from scopes.tokens.cache import TokenVerifier
+from scopes.tokens.jwks import PublicKeys
+from scopes.tokens.verify import VerifiedToken
+
+__all__ = ["MAX_BODY_BYTES", "ScopesContext", "ScopesMiddleware"]
+
+MAX_BODY_BYTES = 64 * 1024  # a body-decided route with a larger body is refused unread (413)
+
+ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
+_NO_CLAIMS: Mapping[str, Any] = MappingProxyType({})
+# Characters a decoded `scope["path"]` may keep when no `raw_path` was given; everything else
+# (`%` above all) is percent-encoded, so the decision never decodes what the app reads twice.
+_PATH_SAFE = "/!$&'()*+,=:@~"
+# A method is a token (RFC 9110 §9.1, §5.6.2), compared exactly: "get" is not "GET".
+_TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+@dataclass(frozen=True, slots=True)
+class ScopesContext:
+    """What the middleware found, for handlers: the verified token and the policy's Decision.
+
+    On a `public` route no token is looked at: `public` is True, `token` and `decision` are
+    None and `claims` is empty.
+    """
+
+    token: VerifiedToken | None
+    decision: Decision | None
+    public: bool = False
+
+    @property
+    def claims(self) -> Mapping[str, Any]:
+        """The token's claims (read-only), or an empty mapping on a public route."""
+        return self.token.claims if self.token is not None else _NO_CLAIMS
+
+    @property
+    def subject(self) -> str | None:
+        """`sub`, as forward-auth's X-Scopes-Subject."""
+        return self.token.subject if self.token is not None else None
+
+    @property
+    def client_id(self) -> str | None:
+        """`client_id`, as forward-auth's X-Scopes-Client-Id."""
+        return self.token.client_id if self.token is not None else None
+
+    @property
+    def user_ids(self) -> tuple[str, ...]:
+        """The token's user ids, sorted, as forward-auth's X-Scopes-User-Ids."""
+        return tuple(sorted(self.token.scopes.user_ids)) if self.token is not None else ()
+
+
+class ScopesMiddleware:
+    """Token first, then the policy, before the app sees a request.
+
+    `policy`: a `scopes.Policy`, or a `PolicyHolder` (reloaded when its file changes).
+    `jwks`: the keys tokens are signed with: a JWKS dict, a file path or an http(s) URL.
+    `audience`, `issuer`: compared with `aud` and `iss` when given (give both in production).
+    `public`: `(METHOD, path)` pairs that pass without a token: the exact method and the exact
+    canonical path (no patterns, no prefixes; the query is ignored). A public request is not
+    checked at all, so a bad token on it does not matter.
+
+    The target decided is the request's raw path (`scope["raw_path"]`, as sent, not the decoded
+    `scope["path"]`) plus its query, canonicalized as `Policy.authorize` does. Routes decided by
+    their body (GraphQL) have it read, up to MAX_BODY_BYTES, and replayed to the app.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        policy: Policy | PolicyHolder,
+        jwks: Mapping[str, Any] | str | PublicKeys,
+        audience: str | None = None,
+        issuer: str | None = None,
+        public: Iterable[tuple[str, str]] = (),
+    ) -> None:
+        if not isinstance(policy, (Policy, PolicyHolder)):
+            raise TypeError(f"policy must be a scopes.Policy or a PolicyHolder, not {type(policy).__name__}")
+        keys = PublicKeys.load(jwks)
+        current = policy if isinstance(policy, Policy) else policy.policy
+        self.app = app
+        self.gatekeeper = Gatekeeper(
+            policy, TokenVerifier(keys, audience=audience, issuer=issuer, policy=current)
+        )
+        # A JWKS URL is fetched on a verify that finds the keys due for a refresh; that blocking
+        # fetch must not stall the event loop, so such checks run in a worker thread.
+        self._remote = getattr(keys, "url", None) is not None
+        self.public: frozenset[tuple[str, str]] = frozenset(_public_pairs(public))
+        self._public_methods = frozenset(method for method, _ in self.public)
+        self._public_segments = frozenset(
+            (method, canonical_segments(path)) for method, path in self.public
+        )
+
+    def __repr__(self) -> str:
+        return f"ScopesMiddleware(app={self.app!r}, policy={self.gatekeeper.policy!r})"
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        raw = scope.get("raw_path")
+        path = raw.decode("latin-1") if raw else quote(scope["path"], safe=_PATH_SAFE)
+        if (method, path) in self.public or (
+            "%" in path and method in self._public_methods and self._is_public(method, path)
+        ):
+            await self.app(_with_context(scope, ScopesContext(None, None, public=True)), receive, send)
+            return
+        query = scope.get("query_string")
+        target = path + "?" + query.decode("latin-1") if query else path
+        authorization = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value.decode("latin-1")
+                break
+        verdict = await self._check(authorization, method, target, None)
+        decision = verdict.decision
+        if decision is not None and decision.code == "body-required":
+            # Only now, for a valid token on a route the policy decides by its body (GraphQL).
+            body = await _read_body(receive)
+            if body is None:
+                return  # the client went away mid-body: no one to answer
+            if len(body) > MAX_BODY_BYTES:
+                reason = f"denied: the request body is larger than {MAX_BODY_BYTES} bytes"
+                await _send_json(send, 413, {"allowed": False, "reason": reason}, {})
+                return
+            verdict = await self._check(authorization, method, target, body or None)
+            receive = _replay(body, receive)
+        if verdict.status != 200:
+            await _send_json(send, verdict.status, verdict.body
+                             or {"allowed": False, "reason": verdict.reason}, verdict.headers)
+            return
+        await self.app(_with_context(scope, ScopesContext(verdict.token, verdict.decision)),
+                       receive, send)
+
+    async def _check(self, authorization: str | None, method: str, target: str,
+                     body: bytes | None) -> Verdict:
+        if self._remote:
+            from anyio import to_thread
+
+            return await to_thread.run_sync(self.gatekeeper.check, authorization, method, target, body)
+        return self.gatekeeper.check(authorization, method, target, body)
+
+    def _is_public(self, method: str, path: str) -> bool:
+        """A percent-encoded spelling of a public path (`/health%7A`) is that path too."""
+        segments = canonical_segments(path)
+        return type(segments) is tuple and (method, segments) in self._public_segments
+
+
+def _public_pairs(public: Iterable[tuple[str, str]]) -> Iterable[tuple[str, str]]:
+    """Check each `(METHOD, path)` pair at startup: a typo must not widen or hide a route."""
+    if isinstance(public, (str, bytes)):
+        raise TypeError("public must be a list of (METHOD, path) pairs, not a string")
+    for pair in public:
+        if not (isinstance(pair, tuple | list) and len(pair) == 2
+                and all(isinstance(part, str) for part in pair)):
+            raise TypeError(f"public entries are (METHOD, path) pairs of strings, not {pair!r}")
+        method, path = pair
+        if not method or not set(method) <= _TCHAR:
+            raise ValueError(f"public entry {pair!r}: {method!r} is not an HTTP method")
+        if "?" in path:
+            raise ValueError(f"public entry {pair!r}: give the path alone; the query is ignored")
+        segments = canonical_segments(path)
+        if type(segments) is not tuple:
+            raise ValueError(f"public entry {pair!r}: {segments.message}")
+        yield method, path
+
+
+def _with_context(scope: dict, context: ScopesContext) -> dict:
+    # A fresh state dict per request: a server that shared one between requests would otherwise
+    # show one request's token to another.
+    state = scope.get("state")
+    scope["state"] = {**state, "scopes": context} if state else {"scopes": context}
+    return scope
+
+
+async def _read_body(receive: Callable) -> bytes | None:
+    """The body, or its first MAX_BODY_BYTES + 1 bytes when larger; None on a disconnect."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_BODY_BYTES or not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Callable) -> Callable:
+    """A `receive` that hands the app the body already read, then defers to the server's."""
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replayed() -> dict:
+        if pending:
+            return pending.pop()
+        return await receive()
+
+    return replayed
+
+
+def _header_value(text: str) -> bytes:
+    """Printable ASCII as is; anything else escaped, so no CR or LF ever reaches a header."""
+    if not (text.isascii() and text.isprintable()):
+        text = ascii(text)[1:-1]
+    return text.encode("ascii")
+
+
+async def _send_json(send: Callable, status: int, body: dict, headers: Mapping[str, str]) -> None:
+    payload = json.dumps(body).encode()
+    raw_headers = [(b"content-type", b"application/json"),
+                   (b"content-length", str(len(payload)).encode()),
+                   (b"cache-control", b"no-store")]
+    raw_headers += [(name.lower().encode("ascii"), _header_value(value))
+                    for name, value in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": payload})
