@@ -41,6 +41,8 @@ __all__ = [
 
 BUILD_LIMIT = 120.0  # seconds: a peer slower than this to build a table is reported, not timed
 COPIES = 300  # renamed passes: more distinct (method, path) pairs than scopes' routing cache
+FLOOR = "floor: hand-written if chain"  # the row labels the ratios are taken over
+REFERENCE = "scopes, ids never seen (routed from scratch)"
 WARM_UP = 3  # decisions per contender before timing counts, after the agreement check
 
 
@@ -57,7 +59,7 @@ class Settings:
 
     @classmethod
     def full(cls) -> Settings:
-        return cls(rounds=100, samples=20_000, budget=20.0, sizes=(10, 1_000, 10_000))
+        return cls(rounds=100, samples=20_000, budget=30.0, sizes=(10, 1_000, 10_000))
 
     @classmethod
     def quick(cls) -> Settings:
@@ -213,7 +215,7 @@ def courier_contenders(peer_list: Sequence[Peer]) -> dict[str, list[Contender]]:
         return Contender(label, engine, prepare, decide, stream, agreement)
 
     warm = [
-        contender("floor: hand-written if chain", "floor", _floor(), fresh, everything),
+        contender(FLOOR, "floor", _floor(), fresh, everything),
         contender(
             "scopes, repeated requests (caches hit)",
             "scopes",
@@ -222,7 +224,7 @@ def courier_contenders(peer_list: Sequence[Peer]) -> dict[str, list[Contender]]:
             len(base.requests),
         ),
         contender(
-            "scopes, ids never seen (routed from scratch)",
+            REFERENCE,
             "scopes",
             _scopes_warm(courier_policy()),
             fresh,
@@ -238,7 +240,7 @@ def courier_contenders(peer_list: Sequence[Peer]) -> dict[str, list[Contender]]:
             len(base.requests),
         ),
         contender(
-            "scopes, ids never seen (routed from scratch)",
+            REFERENCE,
             "scopes",
             _scopes_string(courier_policy(), cached=False),
             fresh,
@@ -335,29 +337,37 @@ def _turn(contender: Contender, count: int, overhead: int) -> None:
 
 
 def measure(contenders: list[Contender], settings: Settings, overhead: int) -> None:
-    """Agreement, one warm-up turn each, then `settings.rounds` rounds in which every contender
-    takes a turn, the order rotating each round. A turn's size is set from the warm-up so that
-    every contender reaches its sample or time budget after about the same number of rounds."""
+    """Agreement, a warm-up turn each, then `settings.rounds` rounds in which every contender
+    takes a turn, the order rotating each round. Each turn is sized from the decisions timed so
+    far, so that every contender spreads its sample or time budget over all the rounds."""
     for contender in contenders:
         check_agreement(contender)
         # Timing starts past what the check answered: no cache of the engine's holds it then.
         contender.cursor = contender.agreement % len(contender.stream.requests)
     gc.collect()
     for contender in contenders:
-        start = time.perf_counter()
         _turn(contender, WARM_UP, overhead)
-        each = max((time.perf_counter() - start) / WARM_UP, 1e-7)
-        contender.samples.clear()
-        contender.spent = 0.0
-        by_samples = math.ceil(settings.samples / settings.rounds)
-        by_time = int(settings.budget / settings.rounds / each)
-        contender.chunk = max(1, min(by_samples, by_time))
     for round_index in range(settings.rounds):
+        if round_index == 0:
+            for contender in contenders:  # the warm-up sized the first turn; it is not kept
+                contender.chunk = _turn_size(contender, settings, settings.rounds)
+                contender.samples.clear()
+                contender.spent = 0.0
         shift = round_index % len(contenders)
         for contender in contenders[shift:] + contenders[:shift]:
             if len(contender.samples) < settings.samples and contender.spent < settings.budget:
+                if round_index:
+                    contender.chunk = _turn_size(contender, settings, settings.rounds - round_index)
                 _turn(contender, contender.chunk, overhead)
                 contender.turns += 1
+
+
+def _turn_size(contender: Contender, settings: Settings, rounds_left: int) -> int:
+    """Decisions for the next turn: the rest of the budget, shared by the rounds left."""
+    each = max(contender.spent / max(len(contender.samples), 1), 1e-7)
+    by_samples = math.ceil((settings.samples - len(contender.samples)) / rounds_left)
+    by_time = int((settings.budget - contender.spent) / rounds_left / each)
+    return max(1, min(by_samples, by_time))
 
 
 # -- the whole run ---------------------------------------------------------------------------

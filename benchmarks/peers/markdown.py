@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import statistics
 
-from peers.harness import Contender, Run
+from peers.harness import FLOOR, REFERENCE, Contender, Run
+from peers.requests import COURIER_REQUESTS
 
 __all__ = ["quantile", "render"]
-
-REFERENCE = "scopes, ids never seen (routed from scratch)"
 
 
 def quantile(values: list[int], q: float) -> float:
@@ -72,16 +71,18 @@ def _courier(run: Run) -> list[str]:
     string = {c.label: c for c in run.courier["string"]}
     base_warm = median(warm[REFERENCE])
     base_string = median(string[REFERENCE])
+    floor = median(warm[FLOOR])
     out = [
-        "| Courier table (67 requests) | warm: median | p99 | × scopes | from the scope string: "
-        "median | p99 | × scopes |",
-        "|---|---|---|---|---|---|---|",
+        f"| Courier table ({len(COURIER_REQUESTS)} requests) | warm: median | p99 | × scopes "
+        "| × floor | from the scope string: median | p99 | × scopes |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for label, contender in warm.items():
         cells = [
             human(median(contender)),
             human(quantile(contender.samples, 0.99)),
             ratio(median(contender), base_warm),
+            ratio(median(contender), floor),
         ]
         other = string.get(label)
         if other is None:
@@ -96,10 +97,10 @@ def _courier(run: Run) -> list[str]:
     fewest = min(len(c.samples) for c in [*warm.values(), *string.values()])
     out.append("")
     out.append(
-        f"Warm: the token already in each engine's input form (scopes: a ScopeSet). From the "
-        f'scope string: the caller\'s conversion included (scopes "ids never seen": a cold parse '
-        f'of a string, no cache). × scopes: median over the "ids never seen" row. At least '
-        f"{fewest:,} decisions per cell."
+        "Warm: the token already in each engine's input form (scopes: a ScopeSet). From the "
+        "scope string: the caller's conversion included (scopes, ids never seen: a cold parse "
+        "of the string, no cache). × scopes: over the median of the row \"ids never seen\"; "
+        f"× floor: over the floor's. At least {fewest:,} decisions per cell."
     )
     return out
 
