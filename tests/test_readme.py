@@ -38,3 +38,37 @@ def test_readme_examples_run():
     assert runner.summarize(verbose=False).failed == 0
     library = re.search(r"```python\n(import scopes\n.+?)```", text, re.S).group(1)
     exec(compile(library, "README.md", "exec"), {})
+
+
+def _section_block(title: str, language: str = "sh") -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split(f"## {title}\n", 1)[1]
+    return re.search(rf"```{language}\n(.+?)```", section, re.S).group(1)
+
+
+def test_readme_nginx_config_is_the_tested_file():
+    example = (ROOT / "examples" / "nginx" / "scopes.conf").read_text(encoding="utf-8")
+    assert _section_block("nginx", "nginx") == example
+
+
+def test_readme_token_service_flow_runs_as_written(tmp_path):
+    """The README's whole token-service flow, on a free port instead of 8080."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.servers import free_port
+
+    script = _section_block("The token service")
+    assert script.startswith("pip install '.[server]'\n")
+    port = str(free_port())
+    script = script.split("\n", 1)[1].replace("8080", port)
+    script = script.replace("scopes serve &", f"scopes serve --port {port} &", 1)
+    script = "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n" + script  # even on failure
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ("allowed: GET /users/pigeon/preferences matches GET /users/{user_id}/preferences; "
+            "granted by read:preferences user_id:pigeon") in done.stdout
+    assert '"token_type":"Bearer"' in done.stdout
