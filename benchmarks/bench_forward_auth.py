@@ -27,8 +27,10 @@ from tests.servers import scopes_server  # noqa: E402
 AUDIENCE = "https://api.example"
 
 
-def hey(url: str, headers: dict[str, str], requests: int, concurrency: int) -> dict[str, float]:
-    command = ["hey", "-n", str(requests), "-c", str(concurrency)]
+def hey(url: str, headers: dict[str, str], requests: int, concurrency: int,
+        extra: list[str] | None = None) -> dict:
+    """Run hey and read its summary: requests/s, p50, p99 (ms) and the status-code counts."""
+    command = ["hey", "-n", str(requests), "-c", str(concurrency), *(extra or [])]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
