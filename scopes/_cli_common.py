@@ -9,7 +9,15 @@ import click
 from scopes.errors import PolicyError
 from scopes.evaluate import Policy
 
-__all__ = ["ExitCode", "UsageFailure", "db_option", "keys_option", "load_policy", "policy_option"]
+__all__ = [
+    "ExitCode",
+    "UsageFailure",
+    "db_option",
+    "keys_option",
+    "load_policy",
+    "policy_option",
+    "service_options",
+]
 
 
 def __dir__() -> list[str]:
@@ -66,3 +74,8 @@ keys_option = click.option(
     show_default=True,
     help="Signing key directory, created on first use (env SCOPES_KEYS).",
 )
+
+
+def service_options(command):
+    """--db, --keys and --policy: every token-service command takes all three, in any order."""
+    return db_option(keys_option(policy_option(command)))

@@ -15,10 +15,8 @@ import click
 from scopes._cli_common import (
     ExitCode,
     UsageFailure,
-    db_option,
-    keys_option,
     load_policy,
-    policy_option,
+    service_options,
 )
 from scopes.duration import parse_duration
 
@@ -81,9 +79,7 @@ def _duration_seconds(value: str, option: str) -> int:
 @click.option("--audience", metavar="A", help="Forward-auth: the audience tokens must carry.")
 @click.option("--decision-log", "decision_log", metavar="FILE",
               help="Forward-auth: one JSON line per decision here (default: stderr).")
-@db_option
-@keys_option
-@policy_option
+@service_options
 def serve(host: str, port: int, issuer: str | None, workers: int, rate_limit: str,
           authz_only: bool, jwks: str | None, audience: str | None, decision_log: str | None,
           db: str, keys: str, policy_path: str | None) -> int:
@@ -211,9 +207,7 @@ def _print_client(client, secret: str | None = None) -> None:
 @click.option("--max-lifetime", "max_lifetime", metavar="D",
               help="Cap on every token it obtains or mints (default: the lifetime).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@db_option
-@keys_option
-@policy_option
+@service_options
 def clients_create(scope: str | None, role: str | None, audiences: tuple[str, ...],
                    any_user: bool, lifetime: str, max_lifetime: str | None, as_json: bool,
                    db: str, keys: str, policy_path: str | None) -> int:
@@ -263,9 +257,7 @@ def clients_create(scope: str | None, role: str | None, audiences: tuple[str, ..
 
 @clients.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
-@db_option
-@keys_option
-@policy_option
+@service_options
 def clients_list(as_json: bool, db: str, keys: str, policy_path: str | None) -> int:
     """List clients (never their secrets)."""
     store = _open_store(db)
@@ -293,40 +285,39 @@ def _one_client(db: str, client_id: str, action):
     return result
 
 
+def _show(client, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(_client_json(client)))
+    else:
+        _print_client(client)
+
+
 @clients.command("show")
 @click.argument("client_id")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@db_option
-@keys_option
-@policy_option
+@service_options
 def clients_show(client_id: str, as_json: bool, db: str, keys: str,
                  policy_path: str | None) -> int:
     """Show one client."""
-    client = _one_client(db, client_id, lambda store: store.get(client_id))
-    click.echo(json.dumps(_client_json(client))) if as_json else _print_client(client)
+    _show(_one_client(db, client_id, lambda store: store.get(client_id)), as_json)
     return ExitCode.OK
 
 
 @clients.command("revoke")
 @click.argument("client_id")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@db_option
-@keys_option
-@policy_option
+@service_options
 def clients_revoke(client_id: str, as_json: bool, db: str, keys: str,
                    policy_path: str | None) -> int:
     """Revoke a client: from its next request on, it gets no tokens and mints none."""
-    client = _one_client(db, client_id, lambda store: store.revoke(client_id))
-    click.echo(json.dumps(_client_json(client))) if as_json else _print_client(client)
+    _show(_one_client(db, client_id, lambda store: store.revoke(client_id)), as_json)
     return ExitCode.OK
 
 
 @clients.command("rotate-secret")
 @click.argument("client_id")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@db_option
-@keys_option
-@policy_option
+@service_options
 def clients_rotate_secret(client_id: str, as_json: bool, db: str, keys: str,
                           policy_path: str | None) -> int:
     """Give a client a new secret (printed once); the old one stops working at once."""
@@ -353,9 +344,7 @@ def keys() -> None:
 
 @keys.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
-@db_option
-@keys_option
-@policy_option
+@service_options
 def keys_list(as_json: bool, db: str, keys: str, policy_path: str | None) -> int:
     """List the signing keys, newest last."""
     _, KeyRing = _server_parts()
@@ -373,9 +362,7 @@ def keys_list(as_json: bool, db: str, keys: str, policy_path: str | None) -> int
 @keys.command("rotate")
 @click.option("--algorithm", type=click.Choice(["EdDSA", "ES256", "RS256"]),
               help="Algorithm of the new key (default: the newest key's).")
-@db_option
-@keys_option
-@policy_option
+@service_options
 def keys_rotate(algorithm: str | None, db: str, keys: str, policy_path: str | None) -> int:
     """Add a new newest key: it signs from now on; the old ones still verify."""
     _, KeyRing = _server_parts()

@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Self
 
 __all__ = [
+    "COLUMNS",
     "Client",
     "ClientExists",
     "ClientStore",
@@ -29,6 +30,11 @@ def __dir__() -> list[str]:
 
 # The layout of the tables, the same in every backend; a store refuses a database that is newer.
 SCHEMA_VERSION = 1
+# The client table's columns, in the order both stores read and write them.
+COLUMNS = (
+    "client_id, secret_hash, scope, role, audiences, any_user,"
+    " lifetime, max_lifetime, created_at, revoked_at"
+)
 
 # Ours are 25; the bound keeps every id within PostgreSQL's btree key size (2704 bytes of UTF-8).
 MAX_CLIENT_ID_LENGTH = 255

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from scopes.store._pool import Pool
 from scopes.store.base import (
+    COLUMNS,
     SCHEMA_VERSION,
     Client,
     ClientExists,
@@ -43,10 +44,6 @@ def __dir__() -> list[str]:
 
 T = TypeVar("T")
 
-_COLUMNS = (
-    "client_id, secret_hash, scope, role, audiences, any_user,"
-    " lifetime, max_lifetime, created_at, revoked_at"
-)
 
 # The same tables as the SQLite store, in PostgreSQL's types. Names are prefixed, so the tables
 # can live in a database (or schema, through search_path) shared with other applications.
@@ -145,7 +142,7 @@ class PostgresStore(ClientStore):
         def insert(conn: psycopg.Connection[Any], retried: bool) -> None:
             try:
                 conn.execute(
-                    f"INSERT INTO scopes_clients ({_COLUMNS})"
+                    f"INSERT INTO scopes_clients ({COLUMNS})"
                     " VALUES (%s, %s, %s, %s, %s::text[], %s, %s, %s, %s, %s)",
                     _row(client),
                 )
@@ -167,7 +164,7 @@ class PostgresStore(ClientStore):
         def select(conn: psycopg.Connection[Any], retried: bool) -> list[Client]:
             # COLLATE "C": ties sort by code point, as in SQLite, whatever the database's locale.
             rows = conn.execute(
-                f'SELECT {_COLUMNS} FROM scopes_clients ORDER BY created_at, client_id COLLATE "C"'
+                f'SELECT {COLUMNS} FROM scopes_clients ORDER BY created_at, client_id COLLATE "C"'
             ).fetchall()
             return [_client(row) for row in rows]
 
@@ -180,7 +177,7 @@ class PostgresStore(ClientStore):
         when = revocation_time(at)
         sql = (
             "UPDATE scopes_clients SET revoked_at = COALESCE(revoked_at, %s)"
-            f" WHERE client_id = %s RETURNING {_COLUMNS}"
+            f" WHERE client_id = %s RETURNING {COLUMNS}"
         )
         return self._run(lambda conn, retried: _one(conn, sql, (when, client_id)))
 
@@ -189,7 +186,7 @@ class PostgresStore(ClientStore):
         if not could_be_client_id(client_id):
             return None
         sql = (
-            f"UPDATE scopes_clients SET secret_hash = %s WHERE client_id = %s RETURNING {_COLUMNS}"
+            f"UPDATE scopes_clients SET secret_hash = %s WHERE client_id = %s RETURNING {COLUMNS}"
         )
         return self._run(lambda conn, retried: _one(conn, sql, (secret_hash, client_id)))
 
@@ -269,7 +266,7 @@ def _one(conn: psycopg.Connection[Any], sql: str, params: Sequence[Any]) -> Clie
 
 
 def _get(conn: psycopg.Connection[Any], client_id: str) -> Client | None:
-    return _one(conn, f"SELECT {_COLUMNS} FROM scopes_clients WHERE client_id = %s", (client_id,))
+    return _one(conn, f"SELECT {COLUMNS} FROM scopes_clients WHERE client_id = %s", (client_id,))
 
 
 def _row(client: Client) -> tuple[Any, ...]:

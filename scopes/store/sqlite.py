@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from scopes.store._pool import Pool
 from scopes.store.base import (
+    COLUMNS,
     SCHEMA_VERSION,
     Client,
     ClientExists,
@@ -41,10 +42,6 @@ def __dir__() -> list[str]:
 
 T = TypeVar("T")
 
-_COLUMNS = (
-    "client_id, secret_hash, scope, role, audiences, any_user,"
-    " lifetime, max_lifetime, created_at, revoked_at"
-)
 
 # Timestamps are ISO 8601 text with microseconds and a +00:00 offset: fixed width, so they sort
 # as text in time order, and readable in the sqlite3 shell. Audiences are a JSON array.
@@ -108,7 +105,7 @@ class SQLiteStore(ClientStore):
             try:
                 _write(
                     conn,
-                    f"INSERT INTO scopes_clients ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    f"INSERT INTO scopes_clients ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
                     _row(client),
                 )
             except sqlite3.IntegrityError:
@@ -124,7 +121,7 @@ class SQLiteStore(ClientStore):
     def list(self) -> list[Client]:
         def select(conn: sqlite3.Connection) -> list[Client]:
             rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM scopes_clients ORDER BY created_at, client_id"
+                f"SELECT {COLUMNS} FROM scopes_clients ORDER BY created_at, client_id"
             ).fetchall()
             return [_client(row) for row in rows]
 
@@ -239,7 +236,7 @@ def _write(
 
 def _get(conn: sqlite3.Connection, client_id: str) -> Client | None:
     row = conn.execute(
-        f"SELECT {_COLUMNS} FROM scopes_clients WHERE client_id = ?", (client_id,)
+        f"SELECT {COLUMNS} FROM scopes_clients WHERE client_id = ?", (client_id,)
     ).fetchone()
     return None if row is None else _client(row)
 
