@@ -90,6 +90,7 @@ def test_exports() -> None:
     ]
     assert dir(scopes.store) == scopes.store.__all__
     assert scopes.store.base.__all__ == [
+        "COLUMNS",
         "Client",
         "ClientExists",
         "ClientStore",
