@@ -19,19 +19,16 @@ import json
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
-import pyperf
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import scopes  # noqa: E402
-from report import human, quantile  # noqa: E402
-from scopes.asgi import ScopesMiddleware  # noqa: E402
-from scopes.tokens import KeyRing, PublicKeys, issue_token  # noqa: E402
+import scopes
+from scopes.asgi import ScopesMiddleware
+from scopes.tokens import KeyRing, PublicKeys, issue_token
 
 ISSUER = "https://auth.example"
 AUDIENCE = "https://api.example"
@@ -71,7 +68,7 @@ def timed(app, scope: dict):
         pass
 
     async def run(loops: int) -> float:
-        clock = pyperf.perf_counter
+        clock = time.perf_counter  # what pyperf.perf_counter is
         start = clock()
         for _ in range(loops):
             await app(dict(scope), receive, send)  # a fresh scope per request, as a server's
@@ -95,15 +92,15 @@ def check(app, scope: dict, status: int) -> None:
     assert sent[0]["status"] == status, (scope["method"], scope["path"], sent)
 
 
-def main() -> None:
-    runner = pyperf.Runner()
-    runner.metadata["description"] = "ScopesMiddleware overhead per request"
+def cases() -> list[tuple[str, object, dict, int]]:
+    """(name, app, scope, expected status) for every timed case; pairs share a scope."""
     policy = scopes.Policy.courier()
-    ring = KeyRing.open(Path(tempfile.mkdtemp(prefix="bench-asgi-keys-")))
-    token = issue_token(ring, issuer=ISSUER, subject="svc", audience=AUDIENCE,
-                        client_id="client-1", scope="user_id:u1 read:preferences read:brands:acme",
-                        lifetime=3600)
-    jwks = ring.jwks()
+    with tempfile.TemporaryDirectory(prefix="bench-asgi-keys-") as directory:
+        ring = KeyRing.open(Path(directory))
+        token = issue_token(ring, issuer=ISSUER, subject="svc", audience=AUDIENCE,
+                            client_id="client-1", lifetime=3600,
+                            scope="user_id:u1 read:preferences read:brands:acme")
+        jwks = ring.jwks()
     url_keys = PublicKeys.from_url("https://auth.example/jwks",
                                    fetch=lambda url, timeout: json.dumps(jwks).encode())
 
@@ -112,22 +109,31 @@ def main() -> None:
                                 public=PUBLIC)
 
     allowed = http_scope("GET", "/users/u1/preferences", token)
-    cases = [
-        # (name, app, scope, expected status)
+    return [
         ("asgi: bare app, GET", bare, allowed, 200),
         ("asgi: bare app + middleware, allowed (cached token)", guarded(bare), allowed, 200),
         ("asgi: bare app + middleware, denied 403", guarded(bare),
          http_scope("GET", "/brands/other", token), 403),
         ("asgi: bare app + middleware, public route", guarded(bare),
          http_scope("GET", "/healthz", None), 200),
-        ("asgi: bare app + middleware, JWKS URL (cached token)",
-         guarded(bare, url_keys), allowed, 200),
+        ("asgi: bare app + middleware, JWKS URL (cached token)", guarded(bare, url_keys),
+         allowed, 200),
         ("asgi: Starlette app, GET", starlette_app(), allowed, 200),
         ("asgi: Starlette app + middleware, allowed (cached token)", guarded(starlette_app()),
          allowed, 200),
     ]
+
+
+def main() -> None:
+    import pyperf
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from report import human, quantile
+
+    runner = pyperf.Runner()
+    runner.metadata["description"] = "ScopesMiddleware overhead per request"
     results = {}
-    for name, app, scope, status in cases:
+    for name, app, scope, status in cases():
         check(app, scope, status)
         results[name] = runner.bench_time_func(name, timed(app, scope))
 
