@@ -11,13 +11,15 @@ through unchanged: a websocket is not checked.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from scopes.decision import Decision
+from scopes.errors import TokenError
 from scopes.evaluate import Policy
 from scopes.gateway.check import Gatekeeper, PolicyHolder, Verdict
 from scopes.paths import canonical_segments
@@ -25,12 +27,16 @@ from scopes.tokens.cache import TokenVerifier
 from scopes.tokens.jwks import PublicKeys
 from scopes.tokens.verify import VerifiedToken
 
+if TYPE_CHECKING:
+    from scopes.tokens._jose import KeySet, VerificationKey
+
 __all__ = ["MAX_BODY_BYTES", "ScopesContext", "ScopesMiddleware"]
 
 MAX_BODY_BYTES = 64 * 1024  # a body-decided route with a larger body is refused unread (413)
 
 ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
 _NO_CLAIMS: Mapping[str, Any] = MappingProxyType({})
+KEYS_CHECK_SECONDS = 1.0  # a JWKS URL's keys are looked at (in a worker thread) this often
 # Characters a decoded `scope["path"]` may keep when no `raw_path` was given; everything else
 # (`%` above all) is percent-encoded, so the decision never decodes what the app reads twice.
 _PATH_SAFE = "/!$&'()*+,=:@~"
@@ -103,14 +109,16 @@ class ScopesMiddleware:
         if not isinstance(policy, (Policy, PolicyHolder)):
             raise TypeError(f"policy must be a scopes.Policy or a PolicyHolder, not {type(policy).__name__}")
         keys = PublicKeys.load(jwks)
+        # A JWKS URL is fetched again when due, and on an unknown kid: blocking I/O that must
+        # not stall the event loop, so such keys are only ever looked at from a worker thread.
+        self._keys = _LoopKeys(keys) if getattr(keys, "url", None) is not None else None
+        if self._keys is not None:
+            keys = self._keys
         current = policy if isinstance(policy, Policy) else policy.policy
         self.app = app
         self.gatekeeper = Gatekeeper(
             policy, TokenVerifier(keys, audience=audience, issuer=issuer, policy=current)
         )
-        # A JWKS URL is fetched on a verify that finds the keys due for a refresh; that blocking
-        # fetch must not stall the event loop, so such checks run in a worker thread.
-        self._remote = getattr(keys, "url", None) is not None
         self.public: frozenset[tuple[str, str]] = frozenset(_public_pairs(public))
         self._public_methods = frozenset(method for method, _ in self.public)
         self._public_segments = frozenset(
@@ -139,7 +147,14 @@ class ScopesMiddleware:
             if name == b"authorization":
                 authorization = value.decode("latin-1")
                 break
-        verdict = await self._check(authorization, method, target, None)
+        keys = self._keys
+        if keys is not None and keys.due():
+            await keys.catch_up()
+        verdict = self.gatekeeper.check(authorization, method, target, None)
+        if keys is not None and verdict.status == 401 and keys.missed():
+            # The token names a kid we do not have (a key rotation): fetch, then decide again.
+            await keys.catch_up()
+            verdict = self.gatekeeper.check(authorization, method, target, None)
         decision = verdict.decision
         if decision is not None and decision.code == "body-required":
             # Only now, for a valid token on a route the policy decides by its body (GraphQL).
@@ -150,7 +165,7 @@ class ScopesMiddleware:
                 reason = f"denied: the request body is larger than {MAX_BODY_BYTES} bytes"
                 await _send_json(send, 413, {"allowed": False, "reason": reason}, {})
                 return
-            verdict = await self._check(authorization, method, target, body or None)
+            verdict = self.gatekeeper.check(authorization, method, target, body or None)
             receive = _replay(body, receive)
         if verdict.status != 200:
             await _send_json(send, verdict.status, verdict.body
@@ -159,18 +174,67 @@ class ScopesMiddleware:
         await self.app(_with_context(scope, ScopesContext(verdict.token, verdict.decision)),
                        receive, send)
 
-    async def _check(self, authorization: str | None, method: str, target: str,
-                     body: bytes | None) -> Verdict:
-        if self._remote:
-            from anyio import to_thread
-
-            return await to_thread.run_sync(self.gatekeeper.check, authorization, method, target, body)
-        return self.gatekeeper.check(authorization, method, target, body)
-
     def _is_public(self, method: str, path: str) -> bool:
         """A percent-encoded spelling of a public path (`/health%7A`) is that path too."""
         segments = canonical_segments(path)
         return type(segments) is tuple and (method, segments) in self._public_segments
+
+
+class _LoopKeys(PublicKeys):
+    """A JWKS URL's keys as the event loop sees them: what was fetched, never a fetch.
+
+    The loop's verifications read the last key set; `catch_up`, awaited by the middleware when
+    `due` (at most once a KEYS_CHECK_SECONDS, or when a token named an unknown kid), lets the
+    URL's own keys refresh in a worker thread as they would inline: after their cache lifetime,
+    and on an unknown kid at most once a minute.
+    """
+
+    def __init__(self, remote: PublicKeys) -> None:
+        self.remote = remote
+        self.source = remote.source
+        self.skipped = ()
+        self._set: KeySet | None = None
+        self._checked = float("-inf")  # time.monotonic() of the last catch-up
+        self._unknown: str | None = None  # a kid a token named that the set does not have
+        self._error = f"no keys to verify with yet from {self.source}"
+
+    def key_set(self) -> KeySet:
+        current = self._set
+        if current is None:
+            raise TokenError(self._error, reason="keys-unavailable")
+        return current
+
+    def get(self, kid: str) -> VerificationKey | None:
+        key = self.key_set().by_kid.get(kid)
+        if key is None:
+            self._unknown = kid
+        return key
+
+    def refresh(self) -> bool:
+        changed = self.remote.refresh()
+        self._set = self.remote.key_set()
+        return changed
+
+    def due(self) -> bool:
+        return self._set is None or time.monotonic() - self._checked >= KEYS_CHECK_SECONDS
+
+    def missed(self) -> bool:
+        return self._unknown is not None
+
+    async def catch_up(self) -> None:
+        from anyio import to_thread  # Starlette's own dependency; only JWKS URLs need it
+
+        self._checked = time.monotonic()
+        await to_thread.run_sync(self._sync)
+
+    def _sync(self) -> None:
+        unknown, self._unknown = self._unknown, None
+        try:
+            if unknown is not None:
+                self.remote.get(unknown)  # fetches unless the URL fetched for a kid lately
+            self._set = self.remote.key_set()
+        except TokenError as error:  # never fetched: verifications say why, as the URL's keys do
+            self._error = str(error)
 
 
 def _public_pairs(public: Iterable[tuple[str, str]]) -> Iterable[tuple[str, str]]:

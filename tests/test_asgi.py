@@ -530,19 +530,51 @@ def test_a_policy_holder_serves_its_file(ring, tmp_path):
     assert call(app, "GET", "/brands/acme", mint(ring, "read:brands")).status_code == 200
 
 
-def test_a_jwks_url_is_fetched_off_the_event_loop(ring):
-    threads: list[threading.Thread] = []
+class JwksServer:
+    """A JWKS URL's fetches, recorded: which thread made each one."""
 
-    def fetch(url: str, timeout: float) -> bytes:
-        threads.append(threading.current_thread())
-        return json.dumps(ring.jwks()).encode()
+    def __init__(self, ring: KeyRing, up: bool = True) -> None:
+        self.ring, self.up, self.threads = ring, up, []
 
-    keys = PublicKeys.from_url("https://auth.example/.well-known/jwks.json", fetch=fetch)
+    def fetch(self, url: str, timeout: float) -> bytes:
+        self.threads.append(threading.current_thread())
+        if not self.up:
+            raise OSError("connection refused")
+        return json.dumps(self.ring.jwks()).encode()
+
+    def keys(self) -> PublicKeys:
+        return PublicKeys.from_url("https://auth.example/.well-known/jwks.json", fetch=self.fetch)
+
+
+def test_a_jwks_url_is_fetched_off_the_event_loop_also_after_a_rotation(tmp_path):
+    ring = KeyRing.open(tmp_path / "keys")
+    jwks = JwksServer(ring)
     reached = Reached()
-    app = starlette_app(ring, reached, jwks=keys)
+    app = starlette_app(ring, reached, jwks=jwks.keys())
+    assert call(app, "GET", "/brands/acme", mint(ring, "read:brands")).status_code == 200
+    assert call(app, "GET", "/brands/acme", mint(ring, "read:brands")).status_code == 200
+    assert len(jwks.threads) == 1
+    ring.rotate()  # the next token names a kid the middleware has not fetched
+    assert call(app, "GET", "/brands/acme", mint(ring, "read:brands")).status_code == 200
+    assert len(jwks.threads) == 2
+    assert threading.main_thread() not in jwks.threads  # the tests' event loop runs in it
+    unknown = call(app, "GET", "/brands/acme", mint(KeyRing.open(tmp_path / "other"), "read:brands"))
+    assert unknown.status_code == 401 and len(jwks.threads) == 2  # once a minute at most
+    assert 'error="invalid_token"' in unknown.headers["www-authenticate"]
+    assert len(reached) == 3
+
+
+def test_an_unreachable_jwks_url_is_a_401_never_an_allow(ring):
+    jwks = JwksServer(ring, up=False)
+    reached = Reached()
+    app = starlette_app(ring, reached, jwks=jwks.keys())
     answer = call(app, "GET", "/brands/acme", mint(ring, "read:brands"))
-    assert answer.status_code == 200
-    assert len(threads) == 1 and threads[0] is not threading.main_thread()
+    assert answer.status_code == 401
+    assert answer.json() == {"allowed": False, "reason": (
+        "invalid token: no keys to verify with: the JWKS at 'https://auth.example/.well-known/jwks.json' "
+        "could not be fetched (OSError: connection refused)")}
+    assert reached == [] and len(jwks.threads) == 1
+    assert threading.main_thread() not in jwks.threads
 
 
 def test_the_fastapi_dependency_without_the_middleware_fails_loudly(ring):
@@ -589,6 +621,20 @@ def test_behind_uvicorn_raw_request_lines_are_decided_as_sent(ring):
             server.should_exit = True
             thread.join(10)
     assert reached == [("GET", "/brands/acme"), ("GET", "/brands/acme")]
+
+
+# -- the benchmark measures what it says --------------------------------------------------------
+
+def test_the_benchmark_cases_answer_as_labelled():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import bench_asgi
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    for name, app, scope, status in bench_asgi.cases():
+        bench_asgi.check(app, scope, status)
 
 
 # -- the docs ----------------------------------------------------------------------------------
