@@ -21,7 +21,7 @@ from urllib.parse import quote
 from scopes.decision import Decision
 from scopes.errors import TokenError
 from scopes.evaluate import Policy
-from scopes.gateway.check import Gatekeeper, PolicyHolder, Verdict
+from scopes.gateway.check import Gatekeeper, PolicyHolder
 from scopes.paths import canonical_segments
 from scopes.tokens.cache import TokenVerifier
 from scopes.tokens.jwks import PublicKeys
