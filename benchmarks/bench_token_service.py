@@ -19,8 +19,9 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchmarks.bench_forward_auth import hey  # noqa: E402
+from bench_forward_auth import hey  # noqa: E402
 from tests.servers import scopes_server  # noqa: E402
 
 
