@@ -42,7 +42,7 @@ def test_readme_examples_run():
 
 def _section_block(title: str, language: str = "sh") -> str:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split(f"## {title}\n", 1)[1]
+    section = re.split(rf"^#+ {re.escape(title)}\n", text, maxsplit=1, flags=re.M)[1]
     return re.search(rf"```{language}\n(.+?)```", section, re.S).group(1)
 
 
@@ -72,3 +72,9 @@ def test_readme_token_service_flow_runs_as_written(tmp_path):
     assert ("allowed: GET /users/pigeon/preferences matches GET /users/{user_id}/preferences; "
             "granted by read:preferences user_id:pigeon") in done.stdout
     assert '"token_type":"Bearer"' in done.stdout
+
+
+def test_readme_fastapi_example_is_the_documented_one():
+    docs = (ROOT / "docs" / "asgi.md").read_text(encoding="utf-8").split("## FastAPI", 1)[1]
+    documented = re.search(r"```python\n(.+?)```", docs, re.S).group(1)
+    assert _section_block("FastAPI and Starlette", "python") == documented
