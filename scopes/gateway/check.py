@@ -39,7 +39,7 @@ class Verdict:
 
     status: int
     headers: dict[str, str]
-    reason: str
+    message: str  # why; empty when the decision says it (rendered only if someone asks)
     decision: Decision | None = None
     token: Any = None  # the VerifiedToken, when the token verified
     body: dict[str, Any] = field(default_factory=dict)
@@ -47,6 +47,12 @@ class Verdict:
     @property
     def allowed(self) -> bool:
         return self.status == 200
+
+    @property
+    def reason(self) -> str:
+        if self.message or self.decision is None:
+            return self.message
+        return self.decision.reason
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -227,7 +233,7 @@ class Gatekeeper:
                 "X-Scopes-Client-Id": verified.client_id,
                 "X-Scopes-User-Ids": " ".join(sorted(verified.scopes.user_ids)),
             }
-            return Verdict(200, headers, decision.reason, decision, verified)
+            return Verdict(200, headers, "", decision, verified)
         challenge = f'{REALM}, error="insufficient_scope"'
         missing = decision.missing
         if missing:
