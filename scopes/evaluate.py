@@ -13,7 +13,6 @@ from scopes.decision import Decision, shown
 from scopes.errors import ScopeSyntaxError
 from scopes.graphql import Operation, root_operation
 from scopes.model import ScopeSet
-from scopes.paths import MAX_PATH_LENGTH, canonical_segments, plain_segment
 from scopes.policy.compile import (
     PERMISSION,
     PERMISSION_PARAM,
@@ -158,53 +157,16 @@ class Policy:
                 path,
             )
 
-    def _route(self, method: str, path: object) -> tuple[Route, tuple[str, ...]] | tuple[None, Decision]:
-        """(route, segments) for a request, or (None, the token-independent deny)."""
-        route, segments = self._fast_route(method, path)
+    def _route(self, method: str, path: object) -> tuple:
+        """(route, segments) for a request, or (None, the deny that holds for any token)."""
+        route, segments = self.router.resolve(method, path)
         if route is not None:
             return route, segments
-        segments = canonical_segments(path)
         if type(segments) is not tuple:
             return None, _deny(
                 "bad-path", f"path rejected ({segments.code}): {segments.message}", method, path
             )
-        route = self.router.match(method, segments)
-        if route is None:
-            return None, self._no_route(method, path, segments)
-        return route, segments
-
-    def _fast_route(self, method: str, path: object):
-        """Route a plain path without canonicalizing it first (DESIGN.md, performance facts).
-
-        Equivalent to `router.match(method, canonical_segments(path))` whenever it returns a
-        route: a segment that equals a template's literal is canonical (templates are checked
-        at load), and every segment the route binds is checked to be plain (it decodes to
-        itself and canonicalization accepts it). Anything else returns (None, None) and the
-        caller takes the thorough path, which decides every input alone.
-        """
-        if type(path) is not str or len(path) > MAX_PATH_LENGTH:
-            return None, None
-        query = path.find("?")
-        if query != -1:
-            rest = path[query + 1 :]
-            if "#" in rest or not rest.isprintable():
-                return None, None
-            path = path[:query]
-        literal = self.router.by_path.get(path)
-        if literal is not None:
-            route = literal.get(method)
-            if route is not None:
-                return route, route.literal_segments
-        if path[:1] != "/":
-            return None, None
-        segments = tuple(path[1:].split("/"))
-        route = self.router.walk(method, segments)
-        if route is None:
-            return None, None
-        for index in route.param_indexes:
-            if not plain_segment(segments[index]):
-                return None, None
-        return route, segments
+        return None, self._no_route(method, path, segments)
 
     def _no_route(self, method: str, path: str, segments: tuple[str, ...]) -> Decision:
         methods = self.router.methods_for(segments)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from scopes.paths import MAX_PATH_LENGTH, PathRejection, canonical_segments, plain_segment
+
 __all__ = [
     "Alternative",
     "GraphQLRoute",
@@ -176,9 +178,47 @@ class Router:
                 return route
         return _walk(self._trie, segments, method)
 
-    def walk(self, method: str, segments: tuple[str, ...]) -> Route | None:
-        """Only the templates with parameters (the caller has looked up `by_path`)."""
-        return _walk(self._trie, segments, method)
+    def resolve(
+        self, method: str, target: object
+    ) -> tuple[Route | None, tuple[str, ...] | PathRejection]:
+        """Route a raw request target: (route, segments), (None, segments) when no route
+        matches, or (None, PathRejection). Exactly `match(method, canonical_segments(target))`.
+
+        A plain target is routed before it is canonicalized (DESIGN.md, performance facts): a
+        raw segment equal to a template's literal is canonical (templates are checked at load),
+        so only the segments the matched route binds need checking, and a plain one decodes to
+        itself. Whatever that cannot vouch for is canonicalized in full first.
+        """
+        route = None
+        segments: tuple[str, ...] | None = None
+        if type(target) is str and len(target) <= MAX_PATH_LENGTH:
+            path: str | None = target
+            query = target.find("?")
+            if query != -1:
+                rest = target[query + 1 :]
+                # canonical_segments refuses these anywhere in the target, query included
+                path = None if "#" in rest or not rest.isprintable() else target[:query]
+            if path is not None:
+                literal = self.by_path.get(path)
+                if literal is not None:
+                    route = literal.get(method)
+                    if route is not None:
+                        return route, route.literal_segments  # type: ignore[return-value]
+                if path[:1] == "/":
+                    segments = tuple(path[1:].split("/"))
+                    route = _walk(self._trie, segments, method)
+                    if route is not None:
+                        for index in route.param_indexes:
+                            if not plain_segment(segments[index]):
+                                break
+                        else:
+                            return route, segments
+        canonical = canonical_segments(target)
+        if type(canonical) is not tuple:
+            return None, canonical
+        if route is None and canonical == segments:
+            return None, canonical  # routed already: the raw segments were the canonical ones
+        return self.match(method, canonical), canonical
 
     def methods_for(self, segments: tuple[str, ...]) -> list[str]:
         """Methods some route serves on this path (only to explain a denial)."""
