@@ -26,7 +26,7 @@ __all__ = ["Policy", "parse"]
 
 _COURIER_FILE = "courier.toml"
 ROUTE_CACHE_ENTRIES = 4096  # routing results kept per policy (then the cache starts over)
-ROUTE_CACHE_PATH_LENGTH = 512  # longer paths are routed every time, never kept
+ROUTE_CACHE_PATH_LENGTH = 512  # longer method + path: routed every time, never kept
 
 
 def __dir__() -> list[str]:
@@ -129,7 +129,7 @@ class Policy:
             found = self._routes.get(key) if key is not None else None
             if found is None:
                 found = self._route(method, path)
-                if key is not None and len(path) <= ROUTE_CACHE_PATH_LENGTH:
+                if key is not None and len(path) + len(method) <= ROUTE_CACHE_PATH_LENGTH:
                     if len(self._routes) >= ROUTE_CACHE_ENTRIES:
                         self._routes.clear()  # bounded: a flood of distinct paths starts it over
                     self._routes[key] = found

@@ -250,7 +250,8 @@ def test_route_cache_is_bounded():
         assert policy.authorize("read:brands", "GET", f"/brands/b{index}").allowed
     assert len(policy._routes) <= ROUTE_CACHE_ENTRIES
     assert not policy.authorize("read:brands", "GET", "/x" * 300).allowed  # long: never kept
-    assert all(len(path) <= 512 for _, path in policy._routes)
+    assert not policy.authorize("read:brands", "GET" * 300, "/brands").allowed
+    assert all(len(method) + len(path) <= 512 for method, path in policy._routes)
 
 
 @given(st.one_of(tokens, strategies.scopeish_text), strategies.methods, strategies.paths)
