@@ -265,6 +265,9 @@ class TokenService:
         lifetime = self._lifetime(fields.get("expires_in", None), client, caller.expires_at)
         if isinstance(lifetime, str):
             return courier_error(lifetime, 400, "invalid_request_error")
+        if lifetime <= 0:  # the caller's token ran out while we were checking it
+            return courier_error("invalid token: the token has expired", 401,
+                                 "authentication_error", challenge)
         permissions = ScopeSet(s for s in wanted if type(s) is not PrincipalScope)
         held = ScopeSet(s for s in caller.scopes if type(s) is not PrincipalScope)
         if not held.covers(permissions):
