@@ -247,11 +247,7 @@ def clients_create(scope: str | None, role: str | None, audiences: tuple[str, ..
         store.create(client)
     finally:
         store.close()
-    if as_json:
-        click.echo(json.dumps({"client_id": client.client_id, "client_secret": secret,
-                               "scope": client.scope, "audiences": list(client.audiences)}))
-    else:
-        _print_client(client, secret)
+    _show_with_secret(client, secret, as_json)
     return ExitCode.OK
 
 
@@ -292,6 +288,15 @@ def _show(client, as_json: bool) -> None:
         _print_client(client)
 
 
+def _show_with_secret(client, secret: str, as_json: bool) -> None:
+    """The one time a secret is shown: DESIGN's `{client_id, client_secret, scope, audiences}`."""
+    if as_json:
+        click.echo(json.dumps({"client_id": client.client_id, "client_secret": secret,
+                               "scope": client.scope, "audiences": list(client.audiences)}))
+    else:
+        _print_client(client, secret)
+
+
 @clients.command("show")
 @click.argument("client_id")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -326,11 +331,7 @@ def clients_rotate_secret(client_id: str, as_json: bool, db: str, keys: str,
     secret = new_secret()
     client = _one_client(db, client_id,
                          lambda store: store.set_secret_hash(client_id, hash_secret(secret)))
-    if as_json:
-        click.echo(json.dumps({"client_id": client.client_id, "client_secret": secret,
-                               "scope": client.scope, "audiences": list(client.audiences)}))
-    else:
-        _print_client(client, secret)
+    _show_with_secret(client, secret, as_json)
     return ExitCode.OK
 
 
