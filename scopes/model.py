@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scopes.catalogue import Catalogue
 
 __all__ = ["PermissionScope", "PrincipalScope", "Scope", "ScopeSet", "UnknownScope"]
 
@@ -52,78 +56,83 @@ class UnknownScope:
 
 Scope = PrincipalScope | PermissionScope | UnknownScope
 
-# Building nodes while parsing: the slots' own setters skip the frozen dataclass __init__'s
-# per-field object.__setattr__ calls (about half the cost of a node); same values, same type.
-_new = object.__new__
-_set_principal_name = PrincipalScope.name.__set__  # type: ignore[attr-defined]
-_set_principal_id = PrincipalScope.id.__set__  # type: ignore[attr-defined]
-_set_principal_span = PrincipalScope.span.__set__  # type: ignore[attr-defined]
-_set_permission_name = PermissionScope.name.__set__  # type: ignore[attr-defined]
-_set_permission_qualifier = PermissionScope.qualifier.__set__  # type: ignore[attr-defined]
-_set_permission_span = PermissionScope.span.__set__  # type: ignore[attr-defined]
-
-
-def principal_scope(name: str, id: str, span: Span) -> PrincipalScope:
-    node = _new(PrincipalScope)
-    _set_principal_name(node, name)
-    _set_principal_id(node, id)
-    _set_principal_span(node, span)
-    return node
-
-
-def permission_scope(name: str, qualifier: str | None, span: Span) -> PermissionScope:
-    node = _new(PermissionScope)
-    _set_permission_name(node, name)
-    _set_permission_qualifier(node, qualifier)
-    _set_permission_span(node, span)
-    return node
 
 def _canonical_key(scope: Scope) -> tuple[int, str, str]:
     """Principals first, then permissions (bare before qualified), then unknown scopes."""
-    kind = type(scope)
-    if kind is PermissionScope:
+    if isinstance(scope, PermissionScope):
         return (1, scope.name, "" if scope.qualifier is None else scope.qualifier)
-    if kind is PrincipalScope:
+    if isinstance(scope, PrincipalScope):
         return (0, scope.name, scope.id)
     return (2, scope.text, "")
 
 
 @dataclass(frozen=True, slots=True, eq=False, init=False)
 class ScopeSet:
-    """A token's scopes, deduplicated, in canonical order.
+    """A token's scopes, deduplicated, in canonical order, meaning what `catalogue` says.
 
     Equality and hashing ignore order, spacing, duplicates and where each scope was written.
-    `user_ids` and `grants` are computed once so the evaluator's checks are set lookups.
+    `user_ids` (the ids of the catalogue's principal) and `grants` (the canonical text of every
+    permission scope) are what the evaluator looks up, and all a parse computes: the scope nodes
+    are built from the text on first use, so deciding on a never-seen string costs no nodes.
+
+    A set built from nodes has no catalogue (`catalogue is None`); `Policy.authorize` reads any
+    set that is not its own catalogue's from its text (DESIGN.md, "Scope sets and their policy").
     """
 
     user_ids: frozenset[str]
-    grants: frozenset[str]  # canonical text of every permission scope
-    _members: frozenset[Scope]
+    grants: frozenset[str]
+    catalogue: Catalogue | None
+    _text: str | None  # what a catalogue parsed, when the nodes are yet to be built
+    _members: frozenset[Scope] | None
     _ordered: tuple[Scope, ...] | None  # canonical order, sorted on first use
 
-    def __init__(self, scopes: Iterable[Scope] = ()) -> None:
+    def __init__(self, scopes: Iterable[Scope] = (), catalogue: Catalogue | None = None) -> None:
         members = frozenset(scopes)
         user_ids = []
         grants = []
         for scope in members:
-            kind = type(scope)
-            if kind is PermissionScope:
-                qualifier = scope.qualifier
-                grants.append(scope.name if qualifier is None else f"{scope.name}:{qualifier}")
-            elif kind is PrincipalScope:
+            if isinstance(scope, PermissionScope):
+                grants.append(str(scope))
+            elif isinstance(scope, PrincipalScope):
                 user_ids.append(scope.id)
-        setattr_ = object.__setattr__
-        setattr_(self, "_members", members)
-        setattr_(self, "_ordered", None)
-        setattr_(self, "user_ids", frozenset(user_ids))
-        setattr_(self, "grants", frozenset(grants))
+        set_ = object.__setattr__
+        set_(self, "user_ids", frozenset(user_ids))
+        set_(self, "grants", frozenset(grants))
+        set_(self, "catalogue", catalogue)
+        set_(self, "_text", None)
+        set_(self, "_members", members)
+        set_(self, "_ordered", None)
+
+    @classmethod
+    def parsed(
+        cls, catalogue: Catalogue, text: str, grants: frozenset[str], user_ids: frozenset[str]
+    ) -> ScopeSet:
+        """The set a catalogue read from `text` (well-formed), its nodes left for later."""
+        self = _new(cls)
+        _set_user_ids(self, user_ids)
+        _set_grants(self, grants)
+        _set_catalogue(self, catalogue)
+        _set_text(self, text)
+        _set_members(self, None)
+        _set_ordered(self, None)
+        return self
+
+    @property
+    def members(self) -> frozenset[Scope]:
+        """The distinct scopes, unordered."""
+        members = self._members
+        if members is None:
+            assert self.catalogue is not None and self._text is not None  # set by parsed()
+            members = frozenset(self.catalogue.parse_scopes(self._text))
+            object.__setattr__(self, "_members", members)
+        return members
 
     @property
     def scopes(self) -> tuple[Scope, ...]:
         """The members in canonical order: principals, permissions, unknown scopes."""
         ordered = self._ordered
         if ordered is None:
-            ordered = tuple(sorted(self._members, key=_canonical_key))
+            ordered = tuple(sorted(self.members, key=_canonical_key))
             object.__setattr__(self, "_ordered", ordered)
         return ordered
 
@@ -136,64 +145,80 @@ class ScopeSet:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ScopeSet):
             return NotImplemented
-        return self._members == other._members
+        return self.members == other.members
 
     def __hash__(self) -> int:
-        return hash(self._members)
+        return hash(self.members)
 
     def __iter__(self) -> Iterator[Scope]:
         return iter(self.scopes)
 
     def __len__(self) -> int:
-        return len(self.scopes)
+        return len(self.members)
 
     def __bool__(self) -> bool:
-        return bool(self.scopes)
+        return bool(self.members)
 
     def __contains__(self, scope: object) -> bool:
-        return scope in self._members
+        return scope in self.members
 
-    def __or__(self, other: ScopeSet) -> ScopeSet:
+    def _combined(self, other: ScopeSet, members: frozenset[Scope]) -> ScopeSet:
+        same = self.catalogue if self.catalogue is other.catalogue else None
+        return ScopeSet(members, same)
+
+    def __or__(self, other: object) -> ScopeSet:
         if not isinstance(other, ScopeSet):
             return NotImplemented
-        return ScopeSet(self._members | other._members)
+        return self._combined(other, self.members | other.members)
 
-    def __and__(self, other: ScopeSet) -> ScopeSet:
+    def __and__(self, other: object) -> ScopeSet:
         if not isinstance(other, ScopeSet):
             return NotImplemented
-        return ScopeSet(self._members & other._members)
+        return self._combined(other, self.members & other.members)
 
-    def __sub__(self, other: ScopeSet) -> ScopeSet:
+    def __sub__(self, other: object) -> ScopeSet:
         if not isinstance(other, ScopeSet):
             return NotImplemented
-        return ScopeSet(self._members - other._members)
+        return self._combined(other, self.members - other.members)
 
     def covers_scope(self, scope: Scope) -> bool:
         """Whether some member grants at least what `scope` grants."""
-        if scope in self._members:
+        if scope in self.members:
             return True
-        if type(scope) is PermissionScope and scope.qualifier is not None:
-            return scope.name in self.grants
-        return False
+        return self._covered_by_another(scope)
 
     def covers(self, other: ScopeSet) -> bool:
         """Every scope of `other` is covered by one of ours (so every set covers the empty set)."""
-        return all(self.covers_scope(scope) for scope in other.scopes)
+        return all(self.covers_scope(scope) for scope in other.members)
 
     def _covered_by_another(self, scope: Scope) -> bool:
         # The only covering between distinct scopes: `name` covers `name:qualifier`.
-        return type(scope) is PermissionScope and scope.qualifier is not None and (
-            scope.name in self.grants
+        return (
+            isinstance(scope, PermissionScope)
+            and scope.qualifier is not None
+            and scope.name in self.grants
         )
 
     def normalized(self) -> ScopeSet:
         """The same meaning without members another member already covers."""
-        return ScopeSet(s for s in self.scopes if not self._covered_by_another(s))
+        kept = (s for s in self.members if not self._covered_by_another(s))
+        return ScopeSet(kept, self.catalogue)
 
     def redundant(self) -> tuple[tuple[Scope, PermissionScope], ...]:
         """(redundant member, the member that covers it) pairs, in canonical order."""
         return tuple(
             (s, PermissionScope(s.name))
             for s in self.scopes
-            if self._covered_by_another(s)
+            if isinstance(s, PermissionScope) and self._covered_by_another(s)
         )
+
+
+# Building a parsed set on the hot path: the slots' own setters (C calls) instead of the frozen
+# dataclass's __setattr__, which refuses; same values, same type.
+_new = object.__new__
+_set_user_ids = ScopeSet.user_ids.__set__  # type: ignore[attr-defined]
+_set_grants = ScopeSet.grants.__set__  # type: ignore[attr-defined]
+_set_catalogue = ScopeSet.catalogue.__set__  # type: ignore[attr-defined]
+_set_text = ScopeSet._text.__set__  # type: ignore[attr-defined]
+_set_members = ScopeSet._members.__set__  # type: ignore[attr-defined]
+_set_ordered = ScopeSet._ordered.__set__  # type: ignore[attr-defined]

@@ -1,12 +1,22 @@
-"""Scope-string syntax: the Lark LALR parser for grammar/scopes.lark, built once per process.
+"""Scope-string syntax: the one recognizer, built from grammar/scopes.lark once per process.
 
 Text goes in, scope tokens with their spans come out; what a token means is the catalogue's
-business (scopes.catalogue). This is the only module that touches `lark.exceptions`.
+business (scopes.catalogue). Both paths come from the Lark object built from the grammar
+(DESIGN.md, "Costs"):
+
+- accepting: one regular expression made of the grammar's own compiled terminals (each tried
+  atomically, in the lexer's order), so well-formed text is read in one C-level pass;
+- rejecting: Lark's LALR parser, run only to place and word the error.
+
+A property test holds the two together: for any text the fast path accepts exactly what Lark
+accepts, with the same spans. This is the only module that touches `lark.exceptions`.
 """
 
 from __future__ import annotations
 
 import functools
+import re
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -15,9 +25,17 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput
 
 from scopes.errors import ScopeSyntaxError
 
-__all__ = ["GRAMMAR_FILE", "grammar_text", "scope_tokens"]
+__all__ = [
+    "GRAMMAR_FILE",
+    "grammar_text",
+    "is_well_formed",
+    "scope_tokens",
+    "scope_words",
+    "validate",
+]
 
 GRAMMAR_FILE = "scopes.lark"
+SEPARATOR = " "  # what the grammar's ignored terminal matches runs of (RFC 6749 §3.3: SP)
 
 
 def __dir__() -> list[str]:
@@ -33,17 +51,61 @@ def grammar_text() -> str:
     return source_tree.read_text(encoding="utf-8")
 
 
-class _ToTokens(Transformer):
+class _ToTokens(Transformer[Token, list[Token]]):
     """Rule -> value, one line per rule of grammar/scopes.lark."""
 
     def start(self, children: list[Token]) -> list[Token]:
         return children
 
 
+@dataclass(frozen=True, slots=True)
+class _Recognizer:
+    lark: Lark
+    accept: re.Pattern[str]  # the whole text, as the lexer would read it
+
+
 @functools.cache
-def _parser() -> Lark:
+def _recognizer() -> _Recognizer:
     # The transformer is passed to the LALR constructor, so no parse tree is ever built.
-    return Lark(grammar_text(), parser="lalr", lexer="basic", transformer=_ToTokens())
+    lark = Lark(grammar_text(), parser="lalr", lexer="basic", transformer=_ToTokens())
+    return _Recognizer(lark, _acceptor(lark))
+
+
+def _acceptor(lark: Lark) -> re.Pattern[str]:
+    """`(?:(?>T1)|(?>T2)|...)*+` over the grammar's compiled terminals.
+
+    Lark's basic lexer takes, at each position, the first terminal that matches and never gives
+    it back; atomic groups and a possessive star do the same, so the regular expression accepts
+    exactly the token sequences the lexer produces, in linear time. The grammar's one rule is
+    `start: SCOPE*` with the separator ignored, so every sequence of tokens parses.
+
+    The tokens are then recovered by splitting on the separator: that holds because no terminal
+    but the separator matches a space after its first character, which the shape check below
+    and the property test in tests/test_syntax.py pin.
+    """
+    terminals = {t.name: t.pattern.to_regexp() for t in lark.terminals}
+    if set(terminals) != {"SCOPE", *lark.ignore_tokens} or len(lark.ignore_tokens) != 1:
+        raise RuntimeError(f"grammar/{GRAMMAR_FILE} changed shape: terminals {sorted(terminals)}")
+    (ignored,) = lark.ignore_tokens
+    separator = re.compile(terminals[ignored])
+    if not (separator.fullmatch(SEPARATOR * 3) and not separator.fullmatch("\t")):
+        raise RuntimeError(f"grammar/{GRAMMAR_FILE}: the ignored terminal is not runs of spaces")
+    # The lexer's order of trial (priority, then the longest possible match first).
+    lexer = getattr(lark.parser, "lexer", None)
+    order = [t.name for t in getattr(lexer, "terminals", lark.lexer_conf.terminals)]
+    alternatives = "|".join(f"(?>{terminals[name]})" for name in order)
+    return re.compile(f"(?:{alternatives})*+")
+
+
+def is_well_formed(text: str) -> bool:
+    """Whether `text` is a scope string RFC 6749 §3.3 (as DESIGN.md reads it) allows."""
+    return _recognizer().accept.fullmatch(text) is not None
+
+
+def validate(text: str) -> None:
+    """Nothing when `text` is a well-formed scope string; else ScopeSyntaxError, placed."""
+    if _recognizer().accept.fullmatch(text) is None:
+        _lark_tokens(text)  # raises: the fast path and Lark accept the same texts
 
 
 def scope_tokens(text: str) -> list[tuple[str, int, int]]:
@@ -52,16 +114,43 @@ def scope_tokens(text: str) -> list[tuple[str, int, int]]:
     Raises ScopeSyntaxError, positioned at the first offset where the text can no longer begin
     a valid scope string.
     """
+    if _recognizer().accept.fullmatch(text) is None:
+        return _lark_tokens(text)  # raises ScopeSyntaxError
+    spans = []
+    position = 0
+    for piece in text.split(SEPARATOR):
+        if piece:
+            end = position + len(piece)
+            spans.append((piece, position, end))
+            position = end + 1
+        else:
+            position += 1
+    return spans
+
+
+def scope_words(text: str) -> list[str]:
+    """The scope tokens alone, without spans (the evaluator's path); raises like scope_tokens."""
+    if _recognizer().accept.fullmatch(text) is None:
+        _lark_tokens(text)  # raises ScopeSyntaxError
+    # Accepted text holds no whitespace but SEPARATOR (NQCHAR excludes the rest), so the
+    # whitespace split, the fastest, splits exactly at the separators.
+    return text.split()
+
+
+def _lark_tokens(text: str) -> list[tuple[str, int, int]]:
+    """The tokens as Lark's parser reads them (the error path, and the property's reference)."""
     try:
-        tokens = _parser().parse(text)
+        tokens: list[Token] = _recognizer().lark.parse(text)  # type: ignore[assignment]
     except UnexpectedInput as error:
         raise _syntax_error(text, error) from None
     spans = []
     for token in tokens:
-        value = token.value
-        if value[0] == " ":  # the grammar lets a SCOPE carry the spaces before it
-            value = value.lstrip(" ")
-        spans.append((value, token.end_pos - len(value), token.end_pos))
+        value = str(token)
+        end = token.end_pos
+        assert end is not None  # the basic lexer always records positions
+        if value[0] == SEPARATOR:  # the grammar lets a SCOPE carry the spaces before it
+            value = value.lstrip(SEPARATOR)
+        spans.append((value, end - len(value), end))
     return spans
 
 
@@ -96,13 +185,13 @@ def _syntax_error(text: str, error: UnexpectedInput) -> ScopeSyntaxError:
     prefix there (`read:` can become `read:x`), and the error belongs to the next offset.
     """
     position = error.pos_in_stream if isinstance(error, UnexpectedCharacters) else len(text)
-    if position < 0:  # UnexpectedEOF reports -1
+    if position is None or position < 0:  # UnexpectedEOF reports -1
         position = len(text)
     if position >= len(text):
         return ScopeSyntaxError("unexpected end of scope string", text, len(text))
     ch = text[position]
     if ch == ":":
-        if position == 0 or text[position - 1] == " ":
+        if position == 0 or text[position - 1] == SEPARATOR:
             return ScopeSyntaxError(
                 "empty segment before ':'; a scope cannot start with ':'", text, position
             )

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import scopes
 from scopes import Diagnostic, Policy, ScopeSyntaxError
 from scopes.lint import CODES, fix, lint
-from scopes.lint.rules import rules_for, token_spans
+from scopes.lint.rules import rules_for
 from scopes.syntax import scope_tokens
 from tests import strategies
 
@@ -352,19 +352,6 @@ def test_lint_never_raises_and_spans_stay_in_the_text(text):
     for d in lint(text):
         assert 0 <= d.start < d.end <= len(text) + 1
         assert d.severity in ("error", "warning", "info")
-
-
-@given(st.one_of(strategies.scopeish_text, strategies.scope_string, strategies.fixable_scope_string))
-def test_the_fast_tokenizer_agrees_with_the_parser(text):
-    """token_spans(s) == the parser's token spans, and both raise alike (same position)."""
-    try:
-        expected = [(start, end) for _, start, end in scope_tokens(text)]
-    except ScopeSyntaxError as error:
-        with pytest.raises(ScopeSyntaxError) as caught:
-            token_spans(text)
-        assert caught.value.position == error.position
-    else:
-        assert token_spans(text) == expected
 
 
 def test_lint_takes_only_strings():

@@ -58,8 +58,8 @@ def test_error_names_file_line_entry_and_fix():
         """
     )
     assert str(error) == (
-        "policy.toml:11: endpoints[0]: unknown scope 'read:thing'\n"
-        "    fix: did you mean 'read:things'?"
+        "policy.toml:11: endpoints[0]: unknown scope 'read:thing'; did you mean 'read:things'?\n"
+        "    fix: or declare it under [scopes.'read:thing'] if it is a new scope"
     )
     assert (error.file, error.line, error.entry) == ("policy.toml", 11, "endpoints[0]")
 
@@ -99,8 +99,8 @@ MISTAKES = [
     ),
     pytest.param(
         '[[endpoints]]\nmethods = ["GET"]\npath = "/t"\nany_of = ["read:notes:x"]',
-        "scope 'read:notes' takes no qualifier, so 'read:notes:x' is unknown",
-        "write 'read:notes', or declare `qualifier = ...` under [scopes.'read:notes']",
+        "scope 'read:notes' takes no qualifier, so 'read:notes:x' is unknown; write 'read:notes'",
+        "or declare `qualifier = ...` under [scopes.'read:notes'] if it takes one",
         id="qualifier-not-taken",
     ),
     pytest.param(
@@ -190,8 +190,8 @@ MISTAKES = [
     ),
     pytest.param(
         '[roles]\nreader = "read:thingz"',
-        "unknown scope 'read:thingz'",
-        "did you mean 'read:things'?",
+        "unknown scope 'read:thingz'; did you mean 'read:things'?",
+        "or declare it under [scopes.'read:thingz'] if it is a new scope",
         id="unknown-scope-in-role",
     ),
     pytest.param(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 from lark import Lark
 
 import scopes
@@ -122,3 +123,58 @@ def test_generated_valid_strings_parse(text):
     tokens = scope_tokens(text)
     assert [value for value, _, _ in tokens] == text.split()
     assert all(text[start:end] == value for value, start, end in tokens)
+
+
+# -- the one recognizer: the fast path and Lark's parser agree ---------------------------------
+
+from scopes import syntax  # noqa: E402
+
+text_near_the_grammar = st.one_of(
+    strategies.scopeish_text,
+    strategies.scope_string,
+    st.lists(st.sampled_from(["a", ":", " ", "  ", "b:c", "\t", '"', "read:brands", "::"]),
+             max_size=12).map("".join),
+)
+
+
+def _lark_reading(text):
+    try:
+        return syntax._lark_tokens(text), None
+    except ScopeSyntaxError as error:
+        return None, (error.position, error.message)
+
+
+def _fast_reading(text):
+    try:
+        return scope_tokens(text), None
+    except ScopeSyntaxError as error:
+        return None, (error.position, error.message)
+
+
+@given(text_near_the_grammar)
+def test_fast_path_accepts_exactly_what_lark_accepts(text):
+    """For any text, the compiled-terminal path and Lark's parser give the same tokens and
+    spans, or the same error at the same position (they are one recognizer)."""
+    assert _fast_reading(text) == _lark_reading(text)
+    assert syntax.is_well_formed(text) == (_lark_reading(text)[1] is None)
+    if syntax.is_well_formed(text):
+        assert syntax.scope_words(text) == [value for value, _, _ in scope_tokens(text)]
+
+
+def test_the_acceptor_is_built_from_the_grammars_own_terminals():
+    recognizer = syntax._recognizer()
+    for terminal in recognizer.lark.terminals:
+        assert f"(?>{terminal.pattern.to_regexp()})" in recognizer.accept.pattern
+
+
+def test_well_formed_text_never_reaches_lark(monkeypatch):
+    """Lark's parser runs only to place an error: accepted text is read by the terminals."""
+    recognizer = syntax._recognizer()
+
+    def refuse(text):
+        raise AssertionError("the parser ran on well-formed text")
+
+    monkeypatch.setattr(recognizer.lark, "parse", refuse)
+    assert scope_tokens("user_id:pigeon  read:brands:acme ") == [
+        ("user_id:pigeon", 0, 14), ("read:brands:acme", 16, 32)]
+    syntax.validate("read:brands")

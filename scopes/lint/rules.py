@@ -15,7 +15,7 @@ from scopes.lint.codes import diagnostic
 from scopes.lint.diagnostic import Diagnostic
 from scopes.model import PermissionScope, PrincipalScope, Scope, UnknownScope
 from scopes.policy.compile import PERMISSION, PERMISSION_PARAM, Alternative, Route
-from scopes.syntax import grammar_text, scope_tokens
+from scopes.syntax import scope_tokens
 
 __all__ = ["Mentions", "Rules", "lint", "rules_for"]
 
@@ -25,39 +25,6 @@ CACHEABLE_LENGTH = 2048
 
 def __dir__() -> list[str]:
     return __all__
-
-
-def _acceptor() -> re.Pattern[str] | None:
-    """A whole-string regex built from the grammar's own SCOPE terminal and ignored spaces.
-
-    DESIGN.md: cheap first, thorough only where the cheap test cannot decide. A string this
-    accepts splits on spaces into exactly the tokens the Lark parser returns (tests check it);
-    anything else goes to the parser, which places and words the syntax error. Like the lexer,
-    the regex takes the longest match of either terminal and never gives it back (atomic groups,
-    a possessive star), so a run of spaces is one step and a failing match stays linear.
-    """
-    grammar = grammar_text()
-    scope = re.search(r"^SCOPE:\s*/(.+)/\s*$", grammar, re.MULTILINE)
-    ignored = re.search(r"^%ignore\s*/(.+)/\s*$", grammar, re.MULTILINE)
-    if scope is None or ignored is None or ignored.group(1) != " +":
-        return None  # the grammar changed shape: always ask the parser
-    return re.compile(rf"(?:(?>{scope.group(1)})|(?>{ignored.group(1)}))*+")
-
-
-_ACCEPT = _acceptor()
-
-
-def token_spans(text: str) -> list[tuple[int, int]]:
-    """The (start, end) of every scope token; raises ScopeSyntaxError like scope_tokens."""
-    if _ACCEPT is not None and _ACCEPT.fullmatch(text) is not None:
-        spans = []
-        position = 0
-        for piece in text.split(" "):
-            if piece:
-                spans.append((position, position + len(piece)))
-            position += len(piece) + 1
-        return spans
-    return [(start, end) for _, start, end in scope_tokens(text)]
 
 
 # `<user-id>`, `${USER_ID}`, `$USER_ID`, `{id}`, `{{ ... }}`: copied from docs or a template.
@@ -126,15 +93,7 @@ class Rules:
         self.mentions = mentions
         self.policy_name = policy_name
         self._principal = catalogue.principal
-        self._by_lower: dict[str, list[str]] = {}
-        for name in catalogue.specs:
-            self._by_lower.setdefault(name.lower(), []).append(name)
-        self._prefix_by_lower: dict[str, list[str]] = {}
-        for name in catalogue.specs:
-            if catalogue.specs[name].qualifier is not None:
-                self._prefix_by_lower.setdefault(name.lower(), []).append(name)
-        self._prefix_by_lower.setdefault(self._principal.lower(), []).append(self._principal)
-        self._suggest = functools.lru_cache(maxsize=4096)(catalogue.suggest)
+        self._unknown_of = catalogue.unknown
         self._cached = functools.lru_cache(maxsize=CACHE_ENTRIES)(self._lint_one)
 
     def lint(self, text: str, *, token: bool = True) -> list[Diagnostic]:
@@ -149,7 +108,7 @@ class Rules:
     def lint_parts(self, parts: Sequence[str], *, token: bool = True) -> list[list[Diagnostic]]:
         """Per string, its diagnostics (offsets into that string), sorted by position."""
         found: list[list[Diagnostic]] = [[] for _ in parts]
-        tokens: list[_Token] = []
+        found_tokens: list[_Token] = []
         resolve = self.catalogue.resolve
         for index, text in enumerate(parts):
             out = found[index]
@@ -158,7 +117,7 @@ class Rules:
                 out.append(diagnostic("S101", "empty scope string: it grants nothing", 0, end))
                 continue
             try:
-                spans = token_spans(text)
+                tokens = scope_tokens(text)
             except ScopeSyntaxError as error:
                 listed = _json_list(text)
                 if listed is not None:
@@ -173,11 +132,10 @@ class Rules:
                 position = error.position
                 out.append(diagnostic("S100", error.message, position, position + 1))
                 continue
-            _spacing(text, spans, out)
-            for start, end in spans:
-                word = text[start:end]
-                tokens.append(_Token(index, start, end, word, resolve(word, (start, end))))
-        self._meaning(tokens, found, token)
+            _spacing(text, tokens, out)
+            for word, start, end in tokens:
+                found_tokens.append(_Token(index, start, end, word, resolve(word, (start, end))))
+        self._meaning(found_tokens, found, token)
         for out in found:
             out.sort(key=lambda d: (d.start, d.code))
         return found
@@ -275,49 +233,13 @@ class Rules:
                     t.start,
                     t.end,
                 )
-        if text == self._principal:
-            return diagnostic(
-                "S104",
-                f"{text!r} needs an id: write '{text}:<id>' with the id of the user",
-                t.start,
-                t.end,
-            )
-        colon = text.rfind(":")
-        while colon > 0:
-            name = text[:colon]
-            spec = self.catalogue.specs.get(name)
-            if spec is not None and spec.qualifier is None:
-                return diagnostic(
-                    "S103",
-                    f"scope {name!r} takes no qualifier, so {text!r} is unknown; write {name!r}",
-                    t.start,
-                    t.end,
-                )
-            colon = text.rfind(":", 0, colon)
-        case = self.case_fix(text)
-        suggestion = case or self._suggest(text)
-        message = f"unknown scope {text!r}"
-        if suggestion:
-            message += f"; did you mean {suggestion!r}?"
-        return diagnostic("S102", message, t.start, t.end, case)
+        unknown = self._unknown_of(text)
+        code = _UNKNOWN_CODES[unknown.kind]
+        return diagnostic(code, unknown.message, t.start, t.end, unknown.case_fix)
 
-    def case_fix(self, text: str) -> str | None:
-        """The one known scope that differs from `text` only in the case of its name, or None.
 
-        A qualifier or id keeps its case (`USER_ID:Pigeon` -> `user_id:Pigeon`). When two
-        catalogue names would fit, there is no fix: the choice is the author's.
-        """
-        lowered = text.lower()
-        candidates = set(self._by_lower.get(lowered, ()))
-        colon = text.find(":")
-        while colon != -1:
-            for name in self._prefix_by_lower.get(lowered[:colon], ()):
-                candidate = name + text[colon:]
-                if self.catalogue.known(candidate):
-                    candidates.add(candidate)
-            colon = text.find(":", colon + 1)
-        candidates.discard(text)
-        return candidates.pop() if len(candidates) == 1 else None
+# How the catalogue's reading of an unknown token maps to lint codes.
+_UNKNOWN_CODES = {"needs-id": "S104", "takes-no-qualifier": "S103", "unknown": "S102"}
 
 
 def _also(first: _Token, again: _Token) -> str:
@@ -328,8 +250,9 @@ def _also(first: _Token, again: _Token) -> str:
     return ""
 
 
-def _spacing(text: str, spans: list[tuple[int, int]], out: list[Diagnostic]) -> None:
+def _spacing(text: str, tokens: list[tuple[str, int, int]], out: list[Diagnostic]) -> None:
     """RFC 6749 §3.3 separates scopes with one space; DESIGN.md tolerates more; we say so."""
+    spans = [(start, end) for _, start, end in tokens]
     if spans[0][0] > 0:
         out.append(diagnostic("S202", "leading spaces", 0, spans[0][0], ""))
     for (_, end), (start, _) in zip(spans, spans[1:]):

@@ -456,23 +456,14 @@ class _Checker:
             )
 
     def unknown_scope(self, text, catalogue: Catalogue, entry, line) -> NoReturn:
-        head = text.split(":")
-        for cut in range(len(head) - 1, 0, -1):
-            name = ":".join(head[:cut])
-            if name in catalogue.specs and catalogue.specs[name].qualifier is None:
-                self.fail(
-                    f"scope {name!r} takes no qualifier, so {text!r} is unknown",
-                    entry=entry,
-                    line=line,
-                    fix=f"write {name!r}, or declare `qualifier = ...` under [scopes.{name!r}]",
-                )
-        suggestion = catalogue.suggest(text)
-        fix = (
-            f"did you mean {suggestion!r}?"
-            if suggestion
-            else f"declare it under [scopes.{text!r}] or correct its spelling"
-        )
-        self.fail(f"unknown scope {text!r}", entry=entry, line=line, fix=fix)
+        unknown = catalogue.unknown(text)
+        if unknown.kind == "takes-no-qualifier":
+            fix = f"or declare `qualifier = ...` under [scopes.{unknown.name!r}] if it takes one"
+        elif unknown.suggestion is not None:
+            fix = f"or declare it under [scopes.{text!r}] if it is a new scope"
+        else:
+            fix = f"declare it under [scopes.{text!r}] or correct its spelling"
+        self.fail(unknown.message, entry=entry, line=line, fix=fix)
 
 
 def _placeholder(text: str) -> str | None:
