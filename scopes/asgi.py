@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from scopes.decision import Decision
+from scopes.decision import Code, Decision
 from scopes.errors import TokenError
 from scopes.evaluate import Policy
 from scopes.gateway.check import Gatekeeper, PolicyHolder
@@ -156,7 +156,7 @@ class ScopesMiddleware:
             await keys.catch_up()
             verdict = self.gatekeeper.check(authorization, method, target, None)
         decision = verdict.decision
-        if decision is not None and decision.code == "body-required":
+        if decision is not None and decision.code == Code.BODY_REQUIRED:
             # Only now, for a valid token on a route the policy decides by its body (GraphQL).
             body = await _read_body(receive)
             if body is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 from scopes.model import ScopeSet
 from scopes.policy.compile import (
     PERMISSION_PARAM,
@@ -12,13 +14,47 @@ from scopes.policy.compile import (
     Route,
 )
 
-__all__ = ["Decision"]
+__all__ = ["CODES", "Code", "Decision"]
 
 _SHOWN = 120  # untrusted text is clipped to this many characters in messages
 
 
 def __dir__() -> list[str]:
     return __all__
+
+
+class Code(enum.StrEnum):
+    """Every `Decision.code`: "allowed", or why not. One table, referenced by name (CODES says
+    what each means); the values are stable, since logs and `--json` output carry them."""
+
+    ALLOWED = "allowed"
+    INSUFFICIENT_SCOPE = "insufficient-scope"
+    NO_ROUTE = "no-route"
+    METHOD_NOT_ALLOWED = "method-not-allowed"
+    BAD_PATH = "bad-path"
+    MALFORMED_SCOPES = "malformed-scopes"
+    BAD_SCOPES = "bad-scopes"
+    BAD_METHOD = "bad-method"
+    BODY_REQUIRED = "body-required"
+    BAD_GRAPHQL = "bad-graphql"
+    FIELD_NOT_ALLOWED = "field-not-allowed"
+    INTERNAL_ERROR = "internal-error"
+
+
+CODES: dict[Code, str] = {
+    Code.ALLOWED: "a requirement of the matched route is met (or the route is public)",
+    Code.INSUFFICIENT_SCOPE: "the route matched, and no alternative of its requirement is met",
+    Code.NO_ROUTE: "no rule of the policy matches the path",
+    Code.METHOD_NOT_ALLOWED: "the path has rules, but none for this method",
+    Code.BAD_PATH: "the request target was refused by canonicalization (the reason names why)",
+    Code.MALFORMED_SCOPES: "the token's scope string is not valid RFC 6749 §3.3 syntax",
+    Code.BAD_SCOPES: "the token's scopes are neither a string nor a ScopeSet",
+    Code.BAD_METHOD: "the method is not a string",
+    Code.BODY_REQUIRED: "a GraphQL route is decided by its body, and none was given",
+    Code.BAD_GRAPHQL: "the GraphQL body cannot be examined (the reason names why)",
+    Code.FIELD_NOT_ALLOWED: "the GraphQL operation selects a root field the policy does not list",
+    Code.INTERNAL_ERROR: "the evaluator failed; denied to be safe",
+}
 
 
 def shown(text: object) -> str:
