@@ -83,6 +83,7 @@ class Catalogue:
         "specs",
         "_principal_prefix",
         "_qualifiable",
+        "_by_head",
         "_longest",
         "_by_lower",
         "_prefixes_by_lower",
@@ -95,6 +96,11 @@ class Catalogue:
         self.specs: dict[str, ScopeSpec] = {spec.name: spec for spec in specs}
         self._principal_prefix = principal + ":"
         self._qualifiable = frozenset(n for n, s in self.specs.items() if s.qualifier is not None)
+        # First segment -> the `name:` prefixes of the qualifiable names that start with it.
+        self._by_head: dict[str, tuple[str, ...]] = {}
+        for name in sorted(self._qualifiable):
+            head = name.partition(":")[0]
+            self._by_head[head] = (*self._by_head.get(head, ()), name + ":")
         self._longest = max(map(len, [principal, *self.specs]))
         self._by_lower: dict[str, list[str]] = {}
         for name in self.specs:
@@ -111,15 +117,18 @@ class Catalogue:
     # -- meaning ---------------------------------------------------------------------------------
 
     def _qualified_name(self, text: str) -> str | None:
-        """The catalogue name `text` qualifies (`read:brands` for `read:brands:acme`), or None."""
-        qualifiable = self._qualifiable
-        longest = self._longest
-        colon = text.find(":", 0, longest + 1)
-        while colon != -1:
-            name = text[:colon]
-            if name in qualifiable:
-                return name
-            colon = text.find(":", colon + 1, longest + 1)
+        """The catalogue name `text` qualifies (`read:brands` for `read:brands:acme`), or None.
+
+        The loader allows no qualifiable name to start another's `name:`, so at most one fits.
+        """
+        colon = text.find(":", 0, self._longest + 1)
+        if colon == -1:
+            return None
+        prefixes = self._by_head.get(text[:colon])
+        if prefixes is not None:
+            for prefix in prefixes:
+                if text.startswith(prefix) and len(text) > len(prefix):
+                    return prefix[:-1]
         return None
 
     def resolve(self, text: str, span: Span = (0, 0)) -> Scope:

@@ -1,20 +1,18 @@
-"""Decision: the verdict of `Policy.authorize` and the evidence that explains it."""
+"""Decision: the verdict of `Policy.authorize` and the evidence that explains it.
+
+A Decision renders what it was given; whether a requirement is met was decided before, by the
+requirement itself (`scopes.policy.compile.Alternative.met`). Decisions are built through the
+named constructors `allow`, `insufficient` and `deny`; every code is one of `Code`.
+"""
 
 from __future__ import annotations
 
 import enum
-
 from scopes.model import ScopeSet
-from scopes.policy.compile import (
-    PERMISSION_PARAM,
-    PRINCIPAL,
-    PRINCIPAL_PARAM,
-    Alternative,
-    Need,
-    Route,
-)
+from scopes.policy.compile import Alternative, NeedKind, Route
+from scopes.syntax import is_well_formed
 
-__all__ = ["CODES", "Code", "Decision"]
+__all__ = ["CODES", "Code", "Decision", "shown"]
 
 _SHOWN = 120  # untrusted text is clipped to this many characters in messages
 
@@ -57,6 +55,12 @@ CODES: dict[Code, str] = {
 }
 
 
+# Enum members are looked up through the enum's metaclass (about 90 ns in CPython 3.11); the
+# hot path uses them bound once.
+_ALLOWED = Code.ALLOWED
+_INSUFFICIENT_SCOPE = Code.INSUFFICIENT_SCOPE
+
+
 def shown(text: object) -> str:
     """Untrusted input as it may appear in a message: escaped, and clipped."""
     if not isinstance(text, str):
@@ -67,48 +71,110 @@ def shown(text: object) -> str:
     return ascii(clipped)[1:-1]
 
 
+Requirement = tuple[Alternative, ...]
+
+
 class Decision:
     """Whether a token may make a request, and why.
 
     Deny is the default: every path that is not a satisfied requirement ends in a deny with a
     `code` and a `reason`. The evidence is kept as the evaluator found it (route, path
-    segments, token, alternatives); `reason`, `needed` and `granted` are rendered from it only
-    when someone asks, so a decision costs one small object on the hot path.
+    segments, token, alternatives); `reason`, `needed`, `granted` and `missing` are rendered
+    from it only when someone asks, so a decision costs one small object on the hot path.
     """
 
-    __slots__ = (
-        "_allowed",
-        "_code",
-        "_route",
-        "_segments",
-        "_token",
-        "_alternatives",
-        "_detail",
-        "_method",
-        "_path",
-    )
+    __slots__ = ("_allowed", "_code", "_evidence")
 
-    def __init__(
-        self,
-        allowed: bool,
-        code: str,
-        route: Route | None,
-        segments: tuple[str, ...] | None,
-        token: ScopeSet | None,
-        alternatives: tuple[Alternative, ...],
+    _allowed: bool
+    _code: Code
+    # (route, segments, token, alternatives, detail, method, path), as the evaluator found
+    # them; `alternatives` holds, when allowed, the ones that granted, and when insufficient,
+    # each requirement no alternative of which was met (a tuple of tuples).
+    _evidence: tuple[Any, ...]
+
+    def __init__(self, allowed: bool, code: Code, evidence: tuple[Any, ...]) -> None:
+        # Private: build one with Decision.allow, .insufficient or .deny.
+        self._allowed = allowed
+        self._code = code
+        self._evidence = evidence
+
+    @classmethod
+    def allow(
+        cls,
+        route: Route,
+        segments: tuple[str, ...],
+        token: ScopeSet,
+        granting: Requirement,
+        method: str,
+        path: object,
+    ) -> Decision:
+        """Allowed by `route`: `granting` holds the alternatives that were met (none: public)."""
+        return cls(True, _ALLOWED, (route, segments, token, granting, "", method, path))
+
+    @classmethod
+    def insufficient(
+        cls,
+        route: Route,
+        segments: tuple[str, ...],
+        token: ScopeSet,
+        unmet: tuple[Requirement, ...],
+        method: str,
+        path: object,
+        detail: str = "",
+    ) -> Decision:
+        """Denied by `route`: each of `unmet` is a requirement no alternative of which is met
+        (one for a REST route; one per root field for GraphQL); `detail` follows the needs."""
+        evidence = (route, segments, token, unmet, detail, method, path)
+        return cls(False, _INSUFFICIENT_SCOPE, evidence)
+
+    @classmethod
+    def deny(
+        cls,
+        code: Code,
         detail: str,
         method: object,
         path: object,
-    ) -> None:
-        self._allowed = allowed
-        self._code = code
-        self._route = route
-        self._segments = segments
-        self._token = token
-        self._alternatives = alternatives  # allowed: the ones that granted; denied: the ones needed
-        self._detail = detail
-        self._method = method
-        self._path = path
+        *,
+        route: Route | None = None,
+        segments: tuple[str, ...] = (),
+        token: ScopeSet | None = None,
+    ) -> Decision:
+        """Denied for a reason that no scope can change: `detail` says it in words."""
+        if code is _ALLOWED or code is _INSUFFICIENT_SCOPE:
+            raise ValueError(f"Decision.deny takes a deny code other than {code}")
+        return cls(False, code, (route, segments, token, (), detail, method, path))
+
+    @property
+    def _route(self) -> Route | None:
+        return self._evidence[0]  # type: ignore[no-any-return]
+
+    @property
+    def _segments(self) -> tuple[str, ...]:
+        return self._evidence[1]  # type: ignore[no-any-return]
+
+    @property
+    def _token(self) -> ScopeSet | None:
+        return self._evidence[2]  # type: ignore[no-any-return]
+
+    @property
+    def _granting(self) -> Requirement:
+        return self._evidence[3] if self._allowed else ()  # type: ignore[no-any-return]
+
+    @property
+    def _unmet(self) -> tuple[Requirement, ...]:
+        return self._evidence[3] if not self._allowed else ()  # type: ignore[no-any-return]
+
+    @property
+    def _detail(self) -> str:
+        return self._evidence[4]  # type: ignore[no-any-return]
+
+    @property
+    def _method(self) -> object:
+        return self._evidence[5]
+
+    @property
+    def _path(self) -> object:
+        return self._evidence[6]
 
     # Read-only: a decision may be shared (token-independent denies are cached per policy).
     @property
@@ -116,8 +182,8 @@ class Decision:
         return self._allowed
 
     @property
-    def code(self) -> str:
-        """"allowed", or why not: "insufficient-scope", "no-route", "bad-path", ..."""
+    def code(self) -> Code:
+        """`Code.ALLOWED`, or why not: `Code.INSUFFICIENT_SCOPE`, `Code.NO_ROUTE`, ..."""
         return self._code
 
     @property
@@ -129,62 +195,81 @@ class Decision:
         return self._allowed
 
     def __repr__(self) -> str:
-        return f"Decision(allowed={self.allowed}, code={self.code!r}, reason={self.reason!r})"
+        return f"Decision(allowed={self.allowed}, code={str(self.code)!r}, reason={self.reason!r})"
 
     @property
     def rule(self) -> str | None:
         """The policy rule that matched, e.g. `GET /brands/{id}` (None when none did)."""
-        return None if self.route is None else self.route.rule
+        return None if self._route is None else self._route.rule
 
     @property
     def needed(self) -> tuple[str, ...]:
         """Alternatives that suffice for this request, each a scope string, placeholders filled."""
-        alternatives = self._all_alternatives() if self.allowed else self._alternatives
-        return tuple(self._filled(alt) for alt in alternatives)
+        if self._allowed:
+            route = self._route
+            alternatives = (
+                route.alternatives if route is not None and route.graphql is None else self._granting
+            )
+        else:
+            alternatives = self._unmet[0] if self._unmet else ()
+        return tuple(alt.render(self._segments) for alt in alternatives)
 
     @property
     def granted(self) -> tuple[str, ...]:
         """The token's scopes that granted the request (empty when denied or public)."""
-        if not self.allowed or self._token is None:
+        if not self._allowed or self._token is None:
             return ()
+        token, segments = self._token, self._segments
         found: dict[str, None] = {}
-        for alt in self._alternatives:
-            for need in alt.needs:
-                found[self._granting_scope(need)] = None
+        for alt in self._granting:
+            found.update(dict.fromkeys(alt.granted_by(token.grants, token.user_ids, segments)))
         return tuple(found)
 
     @property
     def missing(self) -> str | None:
-        """The smallest scope string that, added to the token, would allow this request.
+        """A well-formed scope string that, added to the token, allows this request, or None.
 
-        None when no scope can help (no route, a bad path or body, ...) or when the only way is
-        a principal the path does not name.
+        For each unmet requirement, the alternative that lacks the fewest scopes, the narrowest
+        on a tie (least privilege). An alternative whose filled-in scope no scope string can
+        carry (an id with a space, `"` or a non-ASCII character) is passed over, so the answer
+        falls back to the unqualified one (`read:brands`). None when no scope can help (no
+        route, a bad path or body, ...) or when the only way is a user id the path does not name.
         """
-        if self.allowed or self.code != "insufficient-scope" or self._token is None:
+        if self._allowed or self._code is not Code.INSUFFICIENT_SCOPE or self._token is None:
             return None
+        words: dict[str, None] = {}
+        for requirement in self._unmet:
+            cheapest = self._cheapest(requirement, self._token)
+            if cheapest is None:
+                return None
+            words.update(dict.fromkeys(cheapest))
+        return " ".join(words) or None
+
+    def _cheapest(self, requirement: Requirement, token: ScopeSet) -> list[str] | None:
+        segments = self._segments
+        grants, user_ids = token.grants, token.user_ids
         best: list[str] | None = None
         best_rank = (0, 0)
-        for alt in self._alternatives:
-            lacking = [self._filled_need(n) for n in alt.needs if not self._has(n)]
-            has_principal = self._token.user_ids or any(
-                n.kind in (PRINCIPAL, PRINCIPAL_PARAM) for n in alt.needs
-            )
-            if alt.needs_principal and not has_principal:
+        for alt in requirement:
+            if alt.needs_principal and not user_ids and not alt.principal_named:
+                continue  # it needs some user id, and the request names none we could add
+            words = [need.filled(segments) for need in alt.lacking(grants, user_ids, segments)]
+            if not words or not all(_one_scope(word) for word in words):
                 continue
-            # Fewest scopes first; among those, the narrowest (least privilege).
-            rank = (len(lacking), -sum(n.kind == PERMISSION_PARAM for n in alt.needs))
-            if lacking and (best is None or rank < best_rank):
-                best, best_rank = lacking, rank
-        return " ".join(best) if best else None
+            narrow = sum(need.kind == NeedKind.PERMISSION_PARAM for need in alt.needs)
+            rank = (len(words), -narrow)
+            if best is None or rank < best_rank:
+                best, best_rank = words, rank
+        return best
 
     @property
     def reason(self) -> str:
         """One line: the verdict, the rule, what was needed and what the token had."""
         request = f"{shown(self._method)} {shown(self._path)}"
-        if self.allowed:
+        if self._allowed:
             granted = " ".join(self.granted) or "nothing (public)"
             return f"allowed: {request} matches {self.rule}; granted by {granted}"
-        if self.code == "insufficient-scope":
+        if self._code is Code.INSUFFICIENT_SCOPE:
             needed = " or ".join(self.needed)
             return f"denied: {request} needs {needed}{self._detail}; the token has {self._held()}"
         return f"denied: {request}: {self._detail}"
@@ -194,17 +279,18 @@ class Decision:
         lines = [self.reason.split(": ", 1)[0].upper() + f" ({self.code})"]
         lines.append(f"  request: {shown(self._method)} {shown(self._path)}")
         lines.append(f"  rule:    {self.rule or '(no rule matched)'}")
-        if self._alternatives or self.allowed:
+        if self._unmet or self._allowed:
             needed = self.needed
             lines.append(f"  needs:   {' or '.join(needed) if needed else 'nothing (public)'}")
         if self._token is not None:
             lines.append(f"  token:   {self._held()}")
-        if self.allowed:
+        if self._allowed:
             lines.append(f"  granted: {' '.join(self.granted) or 'nothing needed'}")
         else:
             lines.append(f"  why:     {self.reason.split(': ', 1)[1]}")
-            if self.missing:
-                lines.append(f"  fix:     add {self.missing}")
+            missing = self.missing
+            if missing:
+                lines.append(f"  fix:     add {missing}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, object]:
@@ -212,7 +298,7 @@ class Decision:
         return {
             "allowed": self.allowed,
             "reason": self.reason,
-            "code": self.code,
+            "code": str(self.code),
             "rule": self.rule,
             "needed": list(self.needed),
             "granted": list(self.granted),
@@ -221,28 +307,12 @@ class Decision:
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _all_alternatives(self) -> tuple[Alternative, ...]:
-        if self.route is not None and self.route.graphql is None:
-            return self.route.alternatives
-        return self._alternatives
-
-    def _filled(self, alt: Alternative) -> str:
-        return alt.render(self._segments)
-
-    def _filled_need(self, need: Need) -> str:
-        return need.filled(self._segments) if self._segments is not None else need.text
-
-    def _has(self, need: Need) -> bool:
-        token = self._token
-        if need.kind in (PRINCIPAL, PRINCIPAL_PARAM):
-            return self._filled_need(need).split(":", 1)[1] in token.user_ids
-        return need.name in token.grants or self._filled_need(need) in token.grants
-
-    def _granting_scope(self, need: Need) -> str:
-        if need.kind in (PRINCIPAL, PRINCIPAL_PARAM):
-            return self._filled_need(need)
-        return need.name if need.name in self._token.grants else self._filled_need(need)
-
     def _held(self) -> str:
         text = str(self._token) if self._token is not None else ""
         return shown(text) if text else "no scopes"
+
+
+def _one_scope(word: str) -> bool:
+    """Whether `word` is one scope token a scope string can carry."""
+    return bool(word) and " " not in word and is_well_formed(word)
+

@@ -9,18 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from scopes.catalogue import Catalogue
-from scopes.decision import Decision, shown
+from scopes.decision import Code, Decision, shown
 from scopes.errors import ScopeSyntaxError
 from scopes.graphql import Operation, root_operation
 from scopes.model import ScopeSet
-from scopes.policy.compile import (
-    PERMISSION,
-    PERMISSION_PARAM,
-    PRINCIPAL,
-    Alternative,
-    Route,
-)
+from scopes.policy.compile import Alternative, Route, Routed, Router
 from scopes.policy.load import LoadedPolicy, load_policy_dict, load_policy_file, load_policy_text
+from scopes.policy.schema import PolicyModel
 
 __all__ = ["Policy", "parse"]
 
@@ -44,16 +39,16 @@ class Policy:
     __slots__ = ("name", "file", "catalogue", "roles", "router", "model", "_parse", "_routes")
 
     def __init__(self, loaded: LoadedPolicy) -> None:
-        self.name = loaded.name
-        self.file = loaded.file
+        self.name: str = loaded.name
+        self.file: str = loaded.file
         self.catalogue: Catalogue = loaded.catalogue
         self.roles: dict[str, ScopeSet] = loaded.roles
-        self.router = loaded.router
-        self.model = loaded.model
+        self.router: Router = loaded.router
+        self.model: PolicyModel = loaded.model
         self._parse = loaded.catalogue.parse
-        # (method, raw path) -> what routing found: (route, segments), or (None, the deny that
-        # holds for any token). Routing depends on nothing else, so repeats skip it.
-        self._routes: dict[tuple[str, str], tuple] = {}
+        # (method, raw path) -> what routing found: a route with its segments, or the deny
+        # that holds for any token. Routing depends on nothing else, so repeats skip it.
+        self._routes: dict[tuple[str, str], Routed | Decision] = {}
 
     def __repr__(self) -> str:
         return f"Policy(name={self.name!r}, file={self.file!r}, routes={len(self.router.routes)})"
@@ -98,142 +93,148 @@ class Policy:
     ) -> Decision:
         """Can a token with these scopes call METHOD path? Never raises; deny is the default.
 
-        `token_scopes` is a scope string (parsed with a cache) or a ScopeSet; `path` may carry
-        a query string, which is ignored; `body` is the JSON body for GraphQL endpoints.
+        `token_scopes` is a scope string (parsed with a cache) or a ScopeSet (one resolved by
+        another catalogue is read again from its text by this one); `path` may carry a query
+        string, which is ignored; `body` is the JSON body for GraphQL endpoints.
         """
         # The body is one try block (free in CPython 3.11 until something raises): whatever
         # goes wrong, including a bug of ours, ends in a deny, never in an allow.
         try:
-            if type(token_scopes) is ScopeSet:
-                token = token_scopes
-            elif type(token_scopes) is str:
-                try:
-                    token = self._parse(token_scopes)
-                except ScopeSyntaxError as error:
-                    return _deny(
-                        "malformed-scopes",
-                        f"the token's scopes are malformed: {error.message} "
-                        f"(at offset {error.position})",
-                        method,
-                        path,
-                    )
-            elif isinstance(token_scopes, ScopeSet):
+            if type(token_scopes) is ScopeSet and token_scopes.catalogue is self.catalogue:
                 token = token_scopes
             else:
-                return _deny("bad-scopes", "token scopes must be a string or a ScopeSet", method, path)
+                read = self._token(token_scopes, method, path)
+                if type(read) is Decision:
+                    return read
+                token = read
             if type(method) is not str:
-                return _deny("bad-method", "the method must be a string", method, path)
-            # Routing depends on (method, path) alone, so its result is cached; a miss takes
-            # the fast route, and only what that cannot vouch for is canonicalized in full.
-            key = (method, path) if type(path) is str else None
-            found = self._routes.get(key) if key is not None else None
+                return Decision.deny(Code.BAD_METHOD, "the method must be a string", method, path)
+            found = self._routes.get((method, path)) if type(path) is str else None
             if found is None:
-                found = self._route(method, path)
-                if key is not None and len(path) + len(method) <= ROUTE_CACHE_PATH_LENGTH:
-                    if len(self._routes) >= ROUTE_CACHE_ENTRIES:
-                        self._routes.clear()  # bounded: a flood of distinct paths starts it over
-                    self._routes[key] = found
-            route, segments = found
-            if route is None:
-                return segments  # a deny that holds whatever the token: bad path, no route
+                found = self._routed(method, path)
+            if type(found) is Decision:
+                return found  # a deny that holds whatever the token: bad path, no route
+            route, segments = found.route, found.segments
             if route.graphql is not None:
-                return _graphql(route, segments, token, body, method, path)
+                return self._graphql(route, segments, token, body, method, path)
             alternatives = route.alternatives
             if not alternatives:
-                return Decision(True, "allowed", route, segments, token, (), "", method, path)
-            grants = token.grants
-            user_ids = token.user_ids
+                return Decision.allow(route, segments, token, (), method, path)
+            grants, user_ids = token.grants, token.user_ids
             for alt in alternatives:
-                if _satisfied(alt, grants, user_ids, segments):
-                    return Decision(True, "allowed", route, segments, token, (alt,), "", method, path)
-            return Decision(
-                False, "insufficient-scope", route, segments, token, alternatives, "", method, path
-            )
+                if alt.met(grants, user_ids, segments):
+                    return Decision.allow(route, segments, token, (alt,), method, path)
+            return Decision.insufficient(route, segments, token, (alternatives,), method, path)
         except Exception as error:
-            return _deny(
-                "internal-error",
+            return Decision.deny(
+                Code.INTERNAL_ERROR,
                 f"could not evaluate ({type(error).__name__}); denied to be safe",
                 method,
                 path,
             )
 
-    def _route(self, method: str, path: object) -> tuple:
-        """(route, segments) for a request, or (None, the deny that holds for any token)."""
-        route, segments = self.router.resolve(method, path)
-        if route is not None:
-            return route, segments
-        if type(segments) is not tuple:
-            return None, _deny(
-                "bad-path", f"path rejected ({segments.code}): {segments.message}", method, path
+    def _token(self, token_scopes: object, method: object, path: object) -> ScopeSet | Decision:
+        """The token's scopes as this policy's catalogue reads them, or the deny saying why not."""
+        if type(token_scopes) is str:
+            text = token_scopes
+        elif isinstance(token_scopes, ScopeSet):
+            if token_scopes.catalogue is self.catalogue:
+                return token_scopes
+            text = str(token_scopes)  # DESIGN.md: a set means what its own catalogue says
+        else:
+            return Decision.deny(
+                Code.BAD_SCOPES, "token scopes must be a string or a ScopeSet", method, path
             )
-        return None, self._no_route(method, path, segments)
+        try:
+            return self._parse(text)
+        except ScopeSyntaxError as error:
+            return Decision.deny(
+                Code.MALFORMED_SCOPES,
+                f"the token's scopes are malformed: {error.message} (at offset {error.position})",
+                method,
+                path,
+            )
 
-    def _no_route(self, method: str, path: str, segments: tuple[str, ...]) -> Decision:
-        methods = self.router.methods_for(segments)
+    def _routed(self, method: str, path: object) -> Routed | Decision:
+        """Route a request and keep the result: routing depends on (method, path) alone."""
+        found = self._route(method, path)
+        if type(path) is str and len(path) + len(method) <= ROUTE_CACHE_PATH_LENGTH:
+            if len(self._routes) >= ROUTE_CACHE_ENTRIES:
+                self._routes.clear()  # bounded: a flood of distinct paths starts it over
+            self._routes[(method, path)] = found
+        return found
+
+    def _route(self, method: str, path: object) -> Routed | Decision:
+        """What routing finds, or the deny that holds for any token."""
+        routed = self.router.resolve(method, path)
+        if routed.route is not None:
+            return routed
+        rejection = routed.rejection
+        if rejection is not None:
+            return Decision.deny(
+                Code.BAD_PATH, f"path rejected ({rejection.code}): {rejection.message}", method, path
+            )
+        methods = self.router.methods_for(routed.segments)
         if methods:
-            return _deny(
-                "method-not-allowed",
+            return Decision.deny(
+                Code.METHOD_NOT_ALLOWED,
                 f"the policy allows only {', '.join(methods)} on this path",
                 method,
                 path,
             )
-        return _deny("no-route", "no rule in the policy matches this path", method, path)
+        return Decision.deny(Code.NO_ROUTE, "no rule in the policy matches this path", method, path)
 
-
-def _deny(code: str, detail: str, method: object, path: object) -> Decision:
-    return Decision(False, code, None, None, None, (), detail, method, path)
-
-
-def _satisfied(alt: Alternative, grants, user_ids, segments: tuple[str, ...]) -> bool:
-    """All of the alternative's needs are in the token (a bare scope covers its qualifiers)."""
-    if alt.needs_principal and not user_ids:
-        return False
-    for need in alt.needs:
-        kind = need.kind
-        if kind == PERMISSION:
-            if need.name not in grants and need.full not in grants:
-                return False
-        elif kind == PERMISSION_PARAM:
-            if need.name not in grants and f"{need.name}:{segments[need.param]}" not in grants:
-                return False
-        elif kind == PRINCIPAL:
-            if need.qualifier not in user_ids:
-                return False
-        elif segments[need.param] not in user_ids:  # PRINCIPAL_PARAM
-            return False
-    return True
-
-
-def _graphql(route: Route, segments, token: ScopeSet, body, method, path) -> Decision:
-    """Every root field of the operation that would run must be granted (GraphQL spec)."""
-    if body is None:
-        return Decision(False, "body-required", route, segments, token, (),
-                        "this GraphQL endpoint is decided by its body, and no body was given",
-                        method, path)
-    operation = root_operation(body)
-    if type(operation) is not Operation:
-        return Decision(False, "bad-graphql", route, segments, token, (),
-                        f"GraphQL request rejected ({operation.code}): {operation.message}",
-                        method, path)
-    fields = route.graphql.operations.get(operation.type) or {}
-    granting: list[Alternative] = []
-    grants, user_ids = token.grants, token.user_ids
-    for name in operation.fields:
-        alternatives = fields.get(name)
-        if alternatives is None:
-            return Decision(False, "field-not-allowed", route, segments, token, (),
-                            f"the policy lists no {operation.type} field {shown(name)!r}",
-                            method, path)
-        if not alternatives:
-            continue
-        for alt in alternatives:
-            if _satisfied(alt, grants, user_ids, segments):
-                granting.append(alt)
-                break
-        else:
-            return Decision(False, "insufficient-scope", route, segments, token, alternatives,
-                            f" (for {operation.type} field {name!r})", method, path)
-    return Decision(True, "allowed", route, segments, token, tuple(granting), "", method, path)
+    def _graphql(
+        self,
+        route: Route,
+        segments: tuple[str, ...],
+        token: ScopeSet,
+        body: object,
+        method: str,
+        path: object,
+    ) -> Decision:
+        """Every root field of the operation that would run must be granted (GraphQL spec)."""
+        assert route.graphql is not None
+        if body is None:
+            return Decision.deny(
+                Code.BODY_REQUIRED,
+                "this GraphQL endpoint is decided by its body, and no body was given",
+                method, path, route=route, segments=segments, token=token,
+            )
+        operation = root_operation(body)  # type: ignore[arg-type]
+        if type(operation) is not Operation:
+            return Decision.deny(
+                Code.BAD_GRAPHQL,
+                f"GraphQL request rejected ({operation.code}): {operation.message}",
+                method, path, route=route, segments=segments, token=token,
+            )
+        fields = route.graphql.operations.get(operation.type) or {}
+        granting: list[Alternative] = []
+        unmet: list[tuple[Alternative, ...]] = []
+        first_unmet = ""
+        grants, user_ids = token.grants, token.user_ids
+        for name in operation.fields:
+            alternatives = fields.get(name)
+            if alternatives is None:
+                return Decision.deny(
+                    Code.FIELD_NOT_ALLOWED,
+                    f"the policy lists no {operation.type} field {shown(name)!r}",
+                    method, path, route=route, segments=segments, token=token,
+                )
+            if not alternatives:
+                continue
+            for alt in alternatives:
+                if alt.met(grants, user_ids, segments):
+                    granting.append(alt)
+                    break
+            else:
+                if not unmet:
+                    first_unmet = name
+                unmet.append(alternatives)
+        if unmet:
+            detail = f" (for {operation.type} field {shown(first_unmet)!r})"
+            return Decision.insufficient(route, segments, token, tuple(unmet), method, path, detail)
+        return Decision.allow(route, segments, token, tuple(granting), method, path)
 
 
 @functools.cache

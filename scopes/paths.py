@@ -6,7 +6,13 @@ import codecs
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["MAX_PATH_LENGTH", "PathRejection", "canonical_segments", "plain_segment"]
+__all__ = [
+    "MAX_PATH_LENGTH",
+    "PathRejection",
+    "canonical_segments",
+    "plain_segment",
+    "raw_target",
+]
 
 
 def __dir__() -> list[str]:
@@ -71,20 +77,39 @@ def canonical_segments(target: object) -> tuple[str, ...] | PathRejection:
     # The fast path: an ASCII path of plain characters (the common request) is settled by a
     # handful of C-level string operations, about 0.3 us. It only ever accepts; whatever it
     # cannot vouch for goes to _thorough, which decides every input alone and agrees with it.
-    if type(target) is str and len(target) <= MAX_PATH_LENGTH:
-        path = target
-        if "?" in target:
-            path, _, query = target.partition("?")
-            if "#" in query or not query.isprintable():
-                return _thorough(target)
+    raw = raw_target(target)
+    if raw is not None:
+        path, segments = raw
         if path.isascii() and "//" not in path and "/." not in path:
-            raw = path.encode()
-            if raw.translate(_FAST_TABLE) == raw:
-                segments = path.split("/")
-                if path and not segments[0]:  # it starts with "/"
-                    del segments[0]
-                    return tuple(segments)
+            encoded = path.encode()
+            if encoded.translate(_FAST_TABLE) == encoded:
+                return segments
     return _thorough(target)
+
+
+def raw_target(target: object) -> tuple[str, tuple[str, ...]] | None:
+    """The path of a target and its raw segments, split once, when the rest of the target
+    needs no further look; None when only canonical_segments can tell.
+
+    The query (from the first `?`) must be printable and hold no `#` (step 1 refuses those
+    anywhere); the path must start with `/`. The segments are as sent: not decoded, not
+    checked. A router may compare them with canonical literals and check only the segments it
+    binds (`plain_segment`), since a raw segment equal to a canonical one is canonical.
+
+        "/brands/acme?x=1"  ->  ("/brands/acme", ("brands", "acme"))
+    """
+    if type(target) is not str or len(target) > MAX_PATH_LENGTH:
+        return None
+    path = target
+    query = target.find("?")
+    if query != -1:
+        rest = target[query + 1 :]
+        if "#" in rest or not rest.isprintable():
+            return None
+        path = target[:query]
+    if path[:1] != "/":
+        return None
+    return path, tuple(path[1:].split("/"))
 
 
 # RFC 3986 §3.3: pchar = unreserved / pct-encoded / sub-delims / ":" / "@". `;` is a sub-delim

@@ -273,10 +273,11 @@ def test_resolve_agrees_with_canonicalizing_first(method, path):
     """Routing the raw target is exactly `router.match(method, canonical_segments(path))`."""
     from scopes.paths import canonical_segments
 
-    route, segments = COURIER.router.resolve(method, path)
+    routed = COURIER.router.resolve(method, path)
     canonical = canonical_segments(path)
-    assert segments == canonical
     if type(canonical) is tuple:
-        assert route is COURIER.router.match(method, canonical)
+        assert routed.segments == canonical and routed.rejection is None
+        assert routed.route is COURIER.router.match(method, canonical)
     else:
-        assert route is None
+        assert routed.rejection == canonical
+        assert routed.route is None and routed.segments == ()

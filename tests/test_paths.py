@@ -53,6 +53,7 @@ def test_public_names():
         "PathRejection",
         "canonical_segments",
         "plain_segment",
+        "raw_target",
     ]
     assert dir(scopes.paths) == scopes.paths.__all__
     assert MAX_PATH_LENGTH == 8192

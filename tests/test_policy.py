@@ -142,7 +142,7 @@ MISTAKES = [
     pytest.param(
         '[[endpoints]]\nmethods = ["GET"]\npath = "/t"\nany_of = ["read:things"]\n'
         'principal_param = "user_id"',
-        "placeholder {user_id} is not a parameter of the path",
+        "principal_param 'user_id' is not a parameter of the path '/t'",
         "use one of the path's parameters (none)",
         id="principal-param-not-in-path",
     ),

@@ -21,7 +21,7 @@ from scopes.lint.codes import diagnostic
 from scopes.lint.diagnostic import Diagnostic
 from scopes.lint.report import Lines
 from scopes.lint.rules import Mentions, Rules
-from scopes.policy.compile import template_segments
+from scopes.policy.compile import CompileError, PathTemplate, Route, Router
 from scopes.policy.load import load_policy_dict
 from scopes.policy.schema import PolicyModel
 
@@ -87,7 +87,8 @@ def check_policy(
     for name in model.roles:
         _add(strings, by_path, ("roles", name), f"roles.{name}")
 
-    extra, failing = _routes(model, by_path)
+    places = _places(model, by_path)
+    extra, failing = _routes(model, places)
     for found, entry in strings:
         if any(d.is_error for d in rules.lint(found.value, token=False)):
             failing.add(entry)
@@ -121,85 +122,65 @@ def _add(strings: list, by_path: dict, path: tuple, entry: str) -> None:
         strings.append((found, entry))
 
 
-@dataclass(frozen=True, slots=True)
-class _Row:
-    method: str
-    path: str
-    shape: tuple[str | None, ...]
-    entry: str
-    found: Found | None
+def _places(model: PolicyModel, by_path: dict) -> dict[str, Found]:
+    """Where each endpoint's and GraphQL entry's path is written, by entry (`Route.origin`)."""
+    places = {}
+    for kind, entries in (("endpoints", model.endpoints), ("graphql", model.graphql)):
+        for index in range(len(entries)):
+            found = by_path.get((kind, index, "path"))
+            if found is not None:
+                places[f"{kind}[{index}]"] = found
+    return places
 
 
-def _routes(model: PolicyModel, by_path: dict) -> tuple[list[Diagnostic], set[str]]:
-    """S403 for a route declared twice; S402 where a literal segment takes another's requests.
+def _routes(model: PolicyModel, places: dict[str, Found]) -> tuple[list[Diagnostic], set[str]]:
+    """S403 for each route declared again (same method, same path shape), at its own place;
+    S402 where the router gives a literal segment's requests to another route than a
+    parameter's (asked of the compiled router, built from the routes alone).
 
     Also returns the entries that got an S403, so the loader's word on them is not repeated.
     """
-    rows = []
-    for kind, entries in (("endpoints", model.endpoints), ("graphql", model.graphql)):
-        for index, entry in enumerate(entries):
-            found = by_path.get((kind, index, "path"))
-            for method in entry.methods:
-                shape = template_segments(entry.path)
-                rows.append(_Row(method, entry.path, shape, f"{kind}[{index}]", found))
     out = []
     duplicated = set()
-    first: dict[tuple[str, tuple], _Row] = {}
-    for row in rows:
-        seen = first.setdefault((row.method, row.shape), row)
-        if seen is not row and row.found is not None:
-            duplicated.add(row.entry)
+    unique: list[Route] = []
+    first: dict[tuple[str, tuple[str | None, ...]], str] = {}
+    for kind, entries in (("endpoints", model.endpoints), ("graphql", model.graphql)):
+        for index, entry in enumerate(entries):
+            origin = f"{kind}[{index}]"
+            try:
+                template = PathTemplate.parse(entry.path)
+            except CompileError:
+                continue  # the loader says what is wrong with the template
+            for method in entry.methods:
+                seen = first.setdefault((method, template.key), origin)
+                place = places.get(origin)
+                if seen == origin:
+                    unique.append(Route(method, template, (), origin=origin))
+                elif place is not None:
+                    duplicated.add(origin)
+                    out.append(diagnostic(
+                        "S403",
+                        f"{origin}: route {method} {entry.path} is declared twice (also by "
+                        f"{seen}); the two would match the same requests; merge them or "
+                        "remove one",
+                        place.start,
+                        place.end,
+                    ))
+    try:
+        router = Router(unique)
+    except CompileError:
+        return out, duplicated  # the loader says which routes cannot be told apart
+    for loser, winner, example in router.shadowed():
+        place = places.get(loser.origin)
+        if place is not None:
             out.append(diagnostic(
-                "S403",
-                f"{row.entry}: route {row.method} {row.path} is declared twice (also by "
-                f"{seen.entry}); the two would match the same requests; merge them or remove one",
-                row.found.start,
-                row.found.end,
+                "S402",
+                f"{loser.rule} never serves {example}: {winner.rule} takes it (a literal "
+                "segment wins over a parameter)",
+                place.start,
+                place.end,
             ))
-    unique = list(first.values())
-    for loser in unique:
-        for winner in unique:
-            if winner is loser or winner.method != loser.method or loser.found is None:
-                continue
-            example = _taken(winner, loser)
-            if example is not None:
-                out.append(diagnostic(
-                    "S402",
-                    f"{loser.method} {loser.path} never serves {example}: "
-                    f"{winner.method} {winner.path} takes it (a literal segment wins over a "
-                    "parameter)",
-                    loser.found.start,
-                    loser.found.end,
-                ))
     return out, duplicated
-
-
-def _taken(winner_row: _Row, loser_row: _Row) -> str | None:
-    """A path both templates match that the router gives to `winner`, or None.
-
-    The router walks segments left to right and tries a literal child before a parameter
-    (scopes.policy.compile.Router), so at the first segment where exactly one of two
-    overlapping templates has a literal, that one wins.
-    """
-    winner, loser = winner_row.shape, loser_row.shape
-    if len(winner) != len(loser) or winner == loser:
-        return None
-    decided = False
-    for mine, theirs in zip(winner, loser):
-        if mine is not None and theirs is not None and mine != theirs:
-            return None  # different literals: no path matches both
-        if not decided and (mine is None) != (theirs is None):
-            if mine is None:
-                return None  # the loser has the literal here: it wins these requests
-            decided = True
-    if not decided:
-        return None
-    written = loser_row.path[1:].split("/")
-    parts = [
-        mine if mine is not None else (theirs if theirs is not None else spelled)
-        for mine, theirs, spelled in zip(winner, loser, written)
-    ]
-    return "/" + "/".join(parts)
 
 
 def _load_error(text: str, file: str, lines: Lines) -> Diagnostic:

@@ -14,7 +14,7 @@ from scopes.evaluate import Policy
 from scopes.lint.codes import diagnostic
 from scopes.lint.diagnostic import Diagnostic
 from scopes.model import PermissionScope, PrincipalScope, Scope, UnknownScope
-from scopes.policy.compile import PERMISSION, PERMISSION_PARAM, Alternative, Route
+from scopes.policy.compile import Alternative, NeedKind, Route
 from scopes.syntax import scope_tokens
 
 __all__ = ["Mentions", "Rules", "lint", "rules_for"]
@@ -45,9 +45,9 @@ class Mentions:
         names, any_qualifier, literal = set(), set(), set()
         for alternative in _alternatives(routes):
             for need in alternative.needs:
-                if need.kind == PERMISSION_PARAM:
+                if need.kind == NeedKind.PERMISSION_PARAM:
                     any_qualifier.add(need.name)
-                elif need.kind != PERMISSION:
+                elif need.kind != NeedKind.PERMISSION:
                     continue  # principals bind; they grant nothing
                 elif need.qualifier is not None:
                     literal.add((need.name, need.qualifier))

@@ -1,23 +1,38 @@
-"""Compiled policy: routes, requirements and the router, built once per policy.
+"""Compiling a checked policy into routes, requirements and the router, once per policy.
 
 Every per-request question becomes dict lookups and set membership: literal path segments are
 dict keys (never patterns), requirements are pre-split into the exact strings to look up in a
-token's `grants`, and placeholders are segment indexes.
+token's `grants`, placeholders are segment indexes. This module owns the one path-template
+parser (`PathTemplate.parse`, as starlette's `compile_path` is), the one judge of whether a
+requirement is met (`Alternative.met`), and route precedence (`Router`). Its mistakes are
+`CompileError`s naming the problem and a fix; the loader adds the file, line and entry.
 """
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from scopes.paths import MAX_PATH_LENGTH, PathRejection, canonical_segments, plain_segment
+from scopes.catalogue import Catalogue
+from scopes.errors import ScopeSyntaxError
+from scopes.model import PermissionScope, PrincipalScope, ScopeSet
+from scopes.paths import PathRejection, canonical_segments, plain_segment, raw_target
 
 __all__ = [
     "Alternative",
+    "CompileError",
     "GraphQLRoute",
     "Need",
+    "NeedKind",
+    "PathTemplate",
     "Route",
     "Router",
-    "template_segments",
+    "Routed",
+    "bind_principal",
+    "methods",
+    "requirement",
+    "role",
 ]
 
 
@@ -25,18 +40,134 @@ def __dir__() -> list[str]:
     return __all__
 
 
-# Need kinds, in the order the evaluator tests them.
-PERMISSION = 0  # `name`, or `name:<literal>`: the bare scope covers every qualifier
-PERMISSION_PARAM = 1  # `name:{param}`
-PRINCIPAL = 2  # `user_id:<literal>`
-PRINCIPAL_PARAM = 3  # `user_id:{param}`
+class CompileError(ValueError):
+    """A policy entry that cannot be compiled: what is wrong and how to fix it.
+
+    `origin` names the entry (as `Route.origin` does) when the problem is between routes.
+    """
+
+    def __init__(self, message: str, fix: str | None = None, origin: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+        self.origin = origin
+
+
+# -- path templates ------------------------------------------------------------------------------
+
+# RFC 3986 §2.3: the characters a literal segment may hold raw, as the canonicalizer keeps them.
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+@dataclass(frozen=True, slots=True)
+class PathTemplate:
+    """A path template, parsed once: its literal segments and its parameters.
+
+        PathTemplate.parse("/users/{user_id}/tokens")
+          segments = ("users", None, "tokens")     None marks a parameter
+          params   = (("user_id", 1),)              name, segment index
+
+    A parameter is a whole segment; a literal segment is canonical as it stands (the
+    canonicalizer decodes it to itself), so a raw request segment equal to it needs no check.
+    Only the last segment may be empty (a trailing slash is part of the template, matched
+    exactly).
+    """
+
+    text: str
+    segments: tuple[str | None, ...]
+    params: tuple[tuple[str, int], ...]
+
+    @classmethod
+    def parse(cls, text: str) -> PathTemplate:
+        """Parse and check a template; CompileError says what is wrong."""
+        if not text.startswith("/"):
+            raise CompileError(f"path {text!r} must start with '/'", f"use '/{text}'")
+        parts = text[1:].split("/")
+        segments: list[str | None] = []
+        params: dict[str, int] = {}
+        for index, seg in enumerate(parts):
+            if seg.startswith("{") and seg.endswith("}"):
+                name = seg[1:-1]
+                if not (name.isidentifier() and name.isascii()):
+                    raise CompileError(
+                        f"path parameter {seg!r} needs an identifier name",
+                        "use e.g. {id} or {user_id}",
+                    )
+                if name in params:
+                    raise CompileError(
+                        f"path parameter {name!r} appears twice in {text!r}",
+                        "give each parameter its own name",
+                    )
+                params[name] = index
+                segments.append(None)
+                continue
+            if seg == "" and index == len(parts) - 1:
+                segments.append(seg)
+                continue
+            if seg == "":
+                raise CompileError(
+                    f"path {text!r} has an empty segment ('//')",
+                    "remove the doubled '/'; requests with '//' are always denied",
+                )
+            if "{" in seg or "}" in seg:
+                raise CompileError(
+                    f"segment {seg!r} of {text!r} mixes a parameter with text",
+                    "a parameter is a whole segment: /brands/{id}",
+                )
+            if canonical_segments("/" + seg) != (seg,):
+                raise CompileError(
+                    f"segment {seg!r} of {text!r} is not a canonical path segment",
+                    "write literal segments with unreserved characters (letters, digits, "
+                    "'-', '.', '_', '~') or sub-delimiters, no '%' escapes, no dot segments",
+                )
+            segments.append(seg)
+        return cls(text, tuple(segments), tuple(params.items()))
+
+    def index_of(self, param: str) -> int | None:
+        """The segment index of a parameter, or None when the template has no such one."""
+        for name, index in self.params:
+            if name == param:
+                return index
+        return None
+
+    def param_names(self) -> str:
+        """The parameters as a reader writes them, for messages: `{id}, {user_id}` or `none`."""
+        return ", ".join(f"{{{name}}}" for name, _ in self.params) or "none"
+
+    @property
+    def literal(self) -> bool:
+        return None not in self.segments
+
+    @property
+    def key(self) -> tuple[str | None, ...]:
+        """The shape requests see: two templates with one key match the same requests."""
+        return self.segments
+
+
+# -- requirements ---------------------------------------------------------------------------------
+
+
+class NeedKind(enum.IntEnum):
+    """What one scope of an alternative asks of a token."""
+
+    PERMISSION = 0  # `name`, or `name:<literal>`: the bare scope covers every qualifier
+    PERMISSION_PARAM = 1  # `name:{param}`: the bare scope, or the one for this request's value
+    PRINCIPAL = 2  # `user_id:<literal>`
+    PRINCIPAL_PARAM = 3  # `user_id:{param}`: the path's id must be one of the token's
+
+
+# Bound once: an enum member looked up on its class costs about 90 ns in CPython 3.11.
+_PERMISSION = NeedKind.PERMISSION
+_PERMISSION_PARAM = NeedKind.PERMISSION_PARAM
+_PRINCIPAL = NeedKind.PRINCIPAL
+_PRINCIPAL_PARAM = NeedKind.PRINCIPAL_PARAM
 
 
 @dataclass(frozen=True, slots=True)
 class Need:
     """One scope an alternative needs, with its placeholder resolved to a segment index."""
 
-    kind: int
+    kind: NeedKind
     name: str  # the catalogue name, or the principal name
     qualifier: str | None = None  # a literal qualifier or principal id
     param: int = -1  # segment index for *_PARAM kinds
@@ -48,37 +179,254 @@ class Need:
         object.__setattr__(self, "full", full)
 
     @property
+    def principal(self) -> bool:
+        return self.kind >= _PRINCIPAL
+
+    @property
     def text(self) -> str:
         """As written in the policy, e.g. `read:brands:{id}`."""
-        if self.kind in (PERMISSION_PARAM, PRINCIPAL_PARAM):
+        if self.kind == _PERMISSION_PARAM or self.kind == _PRINCIPAL_PARAM:
             return f"{self.name}:{{{self.param_name}}}"
         return self.full
 
-    def filled(self, segments: tuple[str, ...]) -> str:
+    def value(self, segments: Sequence[str]) -> str | None:
+        """The qualifier or principal id this request asks for (None: a bare permission)."""
+        if self.param >= 0:
+            return segments[self.param]
+        return self.qualifier
+
+    def filled(self, segments: Sequence[str] | None) -> str:
         """The concrete scope this request needs, placeholders filled from the path."""
-        if self.kind in (PERMISSION_PARAM, PRINCIPAL_PARAM):
+        if self.param >= 0 and segments is not None:
             return f"{self.name}:{segments[self.param]}"
         return self.text
 
 
+Judge = Callable[[Collection[str], Collection[str], Sequence[str]], bool]
+
+
 @dataclass(frozen=True, slots=True)
 class Alternative:
-    """A conjunction: every need, and a principal in the token when a scope requires one."""
+    """A conjunction: every need, and a principal in the token when a scope requires one.
+
+    An alternative with no needs is met by any token (`authenticated`). `met(grants,
+    user_ids, segments)` is the one judge of whether a token meets a requirement, compiled once
+    from the needs (see `_judge`).
+    """
 
     needs: tuple[Need, ...]
     needs_principal: bool  # some scope here grants only beside a `user_id:<id>`
+    met: Judge = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "met", _judge(self.needs, self.needs_principal))
+
+    def lacking(
+        self, grants: Collection[str], user_ids: Collection[str], segments: Sequence[str]
+    ) -> tuple[Need, ...]:
+        """The needs a token with these grants and user ids does not meet (asked of `met`)."""
+        return tuple(
+            need
+            for need in self.needs
+            if not Alternative((need,), False).met(grants, user_ids, segments)
+        )
+
+    def granted_by(
+        self, grants: Collection[str], user_ids: Collection[str], segments: Sequence[str]
+    ) -> tuple[str, ...]:
+        """For an alternative the token meets: the token's scope that meets each need (the
+        bare scope where the token has it, else the one for this request)."""
+        found = []
+        for need in self.needs:
+            bare = Alternative((Need(_PERMISSION, need.name),), False)
+            if not need.principal and bare.met(grants, user_ids, segments):
+                found.append(need.name)
+            else:
+                found.append(need.filled(segments))
+        return tuple(found)
+
+    @property
+    def principal_named(self) -> bool:
+        """Whether one of its needs names the principal (so `needs_principal` is then met)."""
+        return any(need.principal for need in self.needs)
 
     @property
     def text(self) -> str:
         """As written in the policy, e.g. `read:brands:{id}`."""
         return self.render(None)
 
-    def render(self, segments: tuple[str, ...] | None) -> str:
+    def render(self, segments: Sequence[str] | None) -> str:
         """The scopes this alternative needs; with segments, placeholders filled in."""
-        words = [need.text if segments is None else need.filled(segments) for need in self.needs]
-        if self.needs_principal and not any(n.kind >= PRINCIPAL for n in self.needs):
+        words = [need.filled(segments) for need in self.needs]
+        if self.needs_principal and not self.principal_named:
             words.append("+ any user_id:<id>")
-        return " ".join(words)
+        return " ".join(words) or "any valid token"
+
+
+def _judge(needs: tuple[Need, ...], needs_principal: bool) -> Judge:
+    """Compile an alternative's needs into one expression over (grants, user ids, segments).
+
+    DESIGN.md: a bare permission covers every qualifier of it; a principal need is met by one
+    of the token's user ids; `needs_principal` asks for some user id. For example
+    `read:brands:{id}` plus a binding of `{user_id}` (segment 1) becomes
+
+        lambda g, u, s: ('read:brands' in g or 'read:brands:' + s[3] in g) and s[1] in u
+
+    Deciding is then a few set lookups with no dispatch (about 60 ns in CPython 3.11, a third
+    of a loop over the needs). The expression holds only `repr()`s of the policy's names, which
+    the loader checked to be scope tokens, and segment indexes: nothing a request supplies.
+    """
+    terms = ["not not u"] if needs_principal else []
+    for need in needs:
+        if need.kind == _PERMISSION:
+            if need.qualifier is None:
+                terms.append(f"{need.name!r} in g")
+            else:
+                terms.append(f"({need.name!r} in g or {need.full!r} in g)")
+        elif need.kind == _PERMISSION_PARAM:
+            terms.append(f"({need.name!r} in g or {need.name + ':'!r} + s[{need.param:d}] in g)")
+        elif need.kind == _PRINCIPAL:
+            terms.append(f"{need.qualifier!r} in u")
+        else:
+            terms.append(f"s[{need.param:d}] in u")
+    judge: Judge = eval(f"lambda g, u, s: {' and '.join(terms) or 'True'}", {"__builtins__": {}})
+    return judge
+
+
+def requirement(
+    any_of: Iterable[str], template: PathTemplate, catalogue: Catalogue
+) -> tuple[Alternative, ...]:
+    """Compile `any_of` (each a scope string whose scopes are all needed) for a route."""
+    alternatives = []
+    for text in any_of:
+        if not text.strip():
+            raise CompileError(
+                "an empty alternative would allow any token",
+                "write `public = true` if no scope is needed",
+            )
+        try:
+            scopes = catalogue.parse_scopes(text)
+        except ScopeSyntaxError as error:
+            raise CompileError(
+                f"invalid scope string:\n{error}",
+                "write scopes separated by single spaces (RFC 6749 §3.3)",
+            ) from None
+        needs = tuple(dict.fromkeys(_need(scope, template, catalogue) for scope in scopes))
+        needs_principal = any(
+            catalogue.specs[need.name].needs_principal for need in needs if not need.principal
+        )
+        alternatives.append(Alternative(needs, needs_principal))
+    return tuple(alternatives)
+
+
+def _need(scope: object, template: PathTemplate, catalogue: Catalogue) -> Need:
+    if isinstance(scope, PrincipalScope):
+        placeholder = _placeholder(scope.id)
+        if placeholder is None:
+            return Need(NeedKind.PRINCIPAL, scope.name, scope.id)
+        return Need(
+            NeedKind.PRINCIPAL_PARAM, scope.name, None, _param(placeholder, template), placeholder
+        )
+    if isinstance(scope, PermissionScope):
+        if scope.qualifier is None:
+            return Need(_PERMISSION, scope.name)
+        placeholder = _placeholder(scope.qualifier)
+        if placeholder is None:
+            if "{" in scope.qualifier or "}" in scope.qualifier:
+                raise CompileError(
+                    f"placeholder in {str(scope)!r} must be the whole qualifier",
+                    f"write {scope.name}:{{param}}",
+                )
+            return Need(_PERMISSION, scope.name, scope.qualifier)
+        return Need(
+            _PERMISSION_PARAM, scope.name, None, _param(placeholder, template), placeholder
+        )
+    raise _unknown_scope(str(scope), catalogue)
+
+
+def _unknown_scope(text: str, catalogue: Catalogue) -> CompileError:
+    """The catalogue's words for an unknown scope, and what to change in the policy."""
+    unknown = catalogue.unknown(text)
+    if unknown.kind == "takes-no-qualifier":
+        fix = f"or declare `qualifier = ...` under [scopes.{unknown.name!r}] if it takes one"
+    elif unknown.suggestion is not None:
+        fix = f"or declare it under [scopes.{text!r}] if it is a new scope"
+    else:
+        fix = f"declare it under [scopes.{text!r}] or correct its spelling"
+    return CompileError(unknown.message, fix)
+
+
+def role(text: str, catalogue: Catalogue) -> ScopeSet:
+    """A role's scope string: known scopes only (a role is what clients are given)."""
+    try:
+        scopes = catalogue.parse_scopes(text)
+    except ScopeSyntaxError as error:
+        raise CompileError(
+            f"invalid scope string:\n{error}",
+            "write scopes separated by single spaces (RFC 6749 §3.3)",
+        ) from None
+    for scope in scopes:
+        if not isinstance(scope, (PermissionScope, PrincipalScope)):
+            raise _unknown_scope(str(scope), catalogue)
+    return ScopeSet(scopes, catalogue)
+
+
+# RFC 9110 §5.6.2: token = 1*tchar
+_TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+def methods(names: Sequence[str]) -> tuple[str, ...]:
+    """Check a route's methods: HTTP tokens, upper case (methods are case-sensitive), once each."""
+    for method in names:
+        if not method or not all(ch in _TCHAR for ch in method):
+            raise CompileError(
+                f"method {method!r} is not an HTTP method token (RFC 9110)",
+                'use names such as "GET", "PUT", "DELETE"',
+            )
+        if method != method.upper():
+            raise CompileError(
+                f"method {method!r} is not upper case; methods are case-sensitive",
+                f"did you mean {method.upper()!r}?",
+            )
+    if len(set(names)) != len(names):
+        raise CompileError("a method is listed twice", "list each once")
+    return tuple(names)
+
+
+def _placeholder(text: str) -> str | None:
+    if len(text) > 2 and text[0] == "{" and text[-1] == "}" and text[1:-1].isidentifier():
+        return text[1:-1]
+    return None
+
+
+def _param(name: str, template: PathTemplate) -> int:
+    index = template.index_of(name)
+    if index is None:
+        raise CompileError(
+            f"placeholder {{{name}}} is not a parameter of the path",
+            f"use one of the path's parameters ({template.param_names()})",
+        )
+    return index
+
+
+def bind_principal(
+    name: str, alternatives: tuple[Alternative, ...], template: PathTemplate, catalogue: Catalogue
+) -> tuple[Alternative, ...]:
+    """Every alternative, also needing the path parameter `name` among the token's user ids."""
+    index = template.index_of(name)
+    if index is None:
+        raise CompileError(
+            f"principal_param {name!r} is not a parameter of the path {template.text!r}",
+            f"use one of the path's parameters ({template.param_names()})",
+        )
+    bound = Need(NeedKind.PRINCIPAL_PARAM, catalogue.principal, None, index, name)
+    return tuple(
+        Alternative(alt.needs if bound in alt.needs else alt.needs + (bound,), alt.needs_principal)
+        for alt in alternatives
+    )
+
+
+# -- routes ---------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,72 +441,79 @@ class Route:
     """One method on one path template, with what it needs."""
 
     method: str
-    template: str
-    params: tuple[tuple[str, int], ...]  # (name, segment index)
+    path: PathTemplate
     alternatives: tuple[Alternative, ...]  # empty: public
     graphql: GraphQLRoute | None = None
+    origin: str = ""  # the policy entry it comes from, e.g. "endpoints[3]"
     rule: str = field(init=False)
     param_indexes: tuple[int, ...] = field(init=False)  # the segments a request binds
-    literal_segments: tuple[str, ...] | None = field(init=False)  # the whole path, if literal
 
     def __post_init__(self) -> None:
-        shape = template_segments(self.template)
-        setattr_ = object.__setattr__
-        setattr_(self, "rule", f"{self.method} {self.template}")
-        setattr_(self, "param_indexes", tuple(i for i, seg in enumerate(shape) if seg is None))
-        setattr_(self, "literal_segments", None if None in shape else shape)
+        object.__setattr__(self, "rule", f"{self.method} {self.path.text}")
+        object.__setattr__(self, "param_indexes", tuple(index for _, index in self.path.params))
+
+    @property
+    def template(self) -> str:
+        return self.path.text
+
+    @property
+    def params(self) -> tuple[tuple[str, int], ...]:
+        return self.path.params
 
     @property
     def public(self) -> bool:
         return not self.alternatives and self.graphql is None
 
 
-def template_segments(template: str) -> tuple[str | None, ...]:
-    """`/users/{user_id}/tokens` -> ("users", None, "tokens"): None marks a parameter."""
-    return tuple(
-        None if seg.startswith("{") and seg.endswith("}") else seg
-        for seg in template[1:].split("/")
-    )
-
-
 class _Node:
-    __slots__ = ("literal", "param", "routes")
+    __slots__ = ("literal", "param", "routes", "folded")
 
     def __init__(self) -> None:
         self.literal: dict[str, _Node] = {}
         self.param: _Node | None = None
         self.routes: dict[str, Route] | None = None  # method -> route, where a template ends
+        # The literal children lower-cased, where a parameter is their sibling: a value that
+        # folds to one of them is read as that literal by a case-insensitive router.
+        self.folded: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Routed:
+    """What routing a raw target found: a route and the decoded segments, or why not.
+
+    `route` is None when no route matched; `rejection` is set when the target itself was
+    refused (then `segments` is empty).
+    """
+
+    route: Route | None
+    segments: tuple[str, ...]
+    rejection: PathRejection | None = None
 
 
 class Router:
     """Finds the route for (method, segments) in time independent of the table's size.
 
-    Fully literal templates are one dict lookup on the segment tuple. Templates with parameters
-    live in one segment trie; at each depth a literal child is tried before the parameter child
-    ("static segments win"), backtracking only where both exist. A parameter never matches an
-    empty segment (the trailing slash in `/brands/`). Literal segments are dict keys, never
-    patterns, and the work per request is bounded by the path's depth.
+    Fully literal templates are one dict lookup on the path. Every template also lives in one
+    segment trie; at each depth a literal child is tried before the parameter child ("static
+    segments win"), backtracking only where both exist. A parameter never matches an empty
+    segment (the trailing slash in `/brands/`). Literal segments are dict keys, never patterns,
+    and the work per request is bounded by the path's depth.
 
-        /brands            -> _static[("brands",)]["GET"]
+        /brands            -> _static["/brands"]["GET"]
         /brands/acme       -> trie: "brands" -> {id} -> routes["GET"]   (GET /brands/{id})
+
+    Building it refuses routes that no request can tell apart (CompileError).
     """
 
-    __slots__ = ("_static", "_trie", "routes", "by_path")
+    __slots__ = ("routes", "_static", "_trie")
 
-    def __init__(self, routes: list[Route]) -> None:
+    def __init__(self, routes: Iterable[Route]) -> None:
         self.routes: tuple[Route, ...] = tuple(routes)
-        self._static: dict[tuple[str, ...], dict[str, Route]] = {}
-        # The fully literal templates by their text: a raw path equal to one is canonical.
-        self.by_path: dict[str, dict[str, Route]] = {}
+        self._static: dict[str, dict[str, Route]] = {}
         self._trie = _Node()
-        for route in routes:
-            shape = template_segments(route.template)
-            if None not in shape:
-                self._static.setdefault(shape, {})[route.method] = route  # type: ignore[index]
-                self.by_path.setdefault(route.template, {})[route.method] = route
-                continue
+        for route in self.routes:
             node = self._trie
-            for seg in shape:
+            for seg in route.path.segments:
                 if seg is None:
                     if node.param is None:
                         node.param = _Node()
@@ -167,62 +522,86 @@ class Router:
                     node = node.literal.setdefault(seg, _Node())
             if node.routes is None:
                 node.routes = {}
+            other = node.routes.get(route.method)
+            if other is not None:
+                raise CompileError(
+                    f"route {route.rule} is declared twice (also by {other.origin or other.rule}); "
+                    "the two would match the same requests",
+                    "merge the two entries, or remove one",
+                    route.origin,
+                )
             node.routes[route.method] = route
+            if route.path.literal:
+                self._static.setdefault(route.path.text, {})[route.method] = route
+        self._fold(self._trie)
+
+    def _fold(self, node: _Node) -> None:
+        folded: dict[str, str] = {}
+        for literal in node.literal:
+            other = folded.setdefault(literal.lower(), literal)
+            if other != literal:
+                raise CompileError(
+                    f"path segments {other!r} and {literal!r} differ only in case: a "
+                    "case-insensitive router cannot tell their routes apart",
+                    "spell the segment one way in every route",
+                    self._origin_below(node.literal[literal]),
+                )
+        if node.param is not None and node.literal:
+            node.folded = frozenset(folded)
+        for child in node.literal.values():
+            self._fold(child)
+        if node.param is not None:
+            self._fold(node.param)
+
+    def _origin_below(self, node: _Node) -> str | None:
+        for route in _routes_below(node):
+            return route.origin or route.rule
+        return None
+
+    # -- matching ---------------------------------------------------------------------------------
 
     def match(self, method: str, segments: tuple[str, ...]) -> Route | None:
-        """The route for this exact method and path, or None."""
-        static = self._static.get(segments)
-        if static is not None:
-            route = static.get(method)
-            if route is not None:
-                return route
+        """The route for this exact method and decoded path, or None."""
         return _walk(self._trie, segments, method)
 
-    def resolve(
-        self, method: str, target: object
-    ) -> tuple[Route | None, tuple[str, ...] | PathRejection]:
-        """Route a raw request target: (route, segments), (None, segments) when no route
-        matches, or (None, PathRejection). Exactly `match(method, canonical_segments(target))`.
+    def resolve(self, method: str, target: object) -> Routed:
+        """Route a raw request target. Never raises.
 
         A plain target is routed before it is canonicalized (DESIGN.md, performance facts): a
-        raw segment equal to a template's literal is canonical (templates are checked at load),
-        so only the segments the matched route binds need checking, and a plain one decodes to
-        itself. Whatever that cannot vouch for is canonicalized in full first.
+        raw segment equal to a template's literal is canonical (templates are checked when
+        parsed), so only the segments the matched route binds need checking, and a plain one
+        decodes to itself. Whatever that cannot vouch for is canonicalized in full first.
         """
-        route = None
-        segments: tuple[str, ...] | None = None
-        if type(target) is str and len(target) <= MAX_PATH_LENGTH:
-            path: str | None = target
-            query = target.find("?")
-            if query != -1:
-                rest = target[query + 1 :]
-                # canonical_segments refuses these anywhere in the target, query included
-                path = None if "#" in rest or not rest.isprintable() else target[:query]
-            if path is not None:
-                literal = self.by_path.get(path)
-                if literal is not None:
-                    route = literal.get(method)
-                    if route is not None:
-                        return route, route.literal_segments  # type: ignore[return-value]
-                if path[:1] == "/":
-                    segments = tuple(path[1:].split("/"))
-                    route = _walk(self._trie, segments, method)
-                    if route is not None:
-                        for index in route.param_indexes:
-                            if not plain_segment(segments[index]):
-                                break
-                        else:
-                            return route, segments
+        raw = raw_target(target)
+        if raw is not None:
+            path, segments = raw
+            literal = self._static.get(path)
+            if literal is not None:
+                route = literal.get(method)
+                if route is not None:
+                    return Routed(route, segments)
+            route = _walk(self._trie, segments, method)
+            if route is not None:
+                for index in route.param_indexes:
+                    if not plain_segment(segments[index]):
+                        break
+                else:
+                    return Routed(route, segments)
+            elif "%" not in path:
+                # Nothing matched the raw segments; they are canonical exactly when the
+                # canonicalizer keeps them, and then they are the decoded path too.
+                canonical = canonical_segments(target)
+                if type(canonical) is not tuple:
+                    return Routed(None, (), canonical)
+                return Routed(None, canonical)
         canonical = canonical_segments(target)
         if type(canonical) is not tuple:
-            return None, canonical
-        if route is None and canonical == segments:
-            return None, canonical  # routed already: the raw segments were the canonical ones
-        return self.match(method, canonical), canonical
+            return Routed(None, (), canonical)
+        return Routed(self.match(method, canonical), canonical)
 
     def methods_for(self, segments: tuple[str, ...]) -> list[str]:
         """Methods some route serves on this path (only to explain a denial)."""
-        found = set(self._static.get(segments, ()))
+        found: set[str] = set()
         stack = [(self._trie, 0)]
         while stack:
             node, depth = stack.pop()
@@ -236,6 +615,46 @@ class Router:
             if node.param is not None and segment:
                 stack.append((node.param, depth + 1))
         return sorted(found)
+
+    def shadowed(self) -> Iterator[tuple[Route, Route, str]]:
+        """(loser, winner, example path): routes of one method where a literal segment of the
+        winner takes requests the loser's parameter would match (for the linter)."""
+        for loser in self.routes:
+            for winner in self.routes:
+                if winner is loser or winner.method != loser.method:
+                    continue
+                example = _example_between(loser.path, winner.path)
+                if example is not None and self.match(loser.method, example) is winner:
+                    yield loser, winner, "/" + "/".join(example)
+
+
+def _routes_below(node: _Node) -> Iterator[Route]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield from (current.routes or {}).values()
+        stack.extend(current.literal.values())
+        if current.param is not None:
+            stack.append(current.param)
+
+
+def _example_between(loser: PathTemplate, winner: PathTemplate) -> tuple[str, ...] | None:
+    """A path both templates match, with the loser's parameters filled by the winner's
+    literals (its own name otherwise); None when they match no path in common."""
+    if len(loser.segments) != len(winner.segments) or loser.segments == winner.segments:
+        return None
+    names = {index: name for name, index in loser.params}
+    example = []
+    for index, (mine, theirs) in enumerate(zip(loser.segments, winner.segments)):
+        if mine is not None and theirs is not None and mine != theirs:
+            return None
+        if mine is not None:
+            example.append(mine)
+        elif theirs is not None:
+            example.append(theirs)
+        else:
+            example.append(names[index])
+    return tuple(example)
 
 
 def _walk(node: _Node, segments: tuple[str, ...], method: str) -> Route | None:

@@ -6,8 +6,10 @@ a fix. Nothing is asserted: a policy that loads is one the evaluator can trust.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -16,16 +18,13 @@ from pydantic import ValidationError
 
 from scopes.catalogue import Catalogue, ScopeSpec
 from scopes.errors import PolicyError, ScopeSyntaxError
-from scopes.model import PermissionScope, PrincipalScope, ScopeSet
-from scopes.paths import canonical_segments
+from scopes.model import ScopeSet
 from scopes.policy import compile as c
-from scopes.policy.schema import FieldModel, PolicyModel
+from scopes.policy.schema import EndpointModel, FieldModel, GraphQLModel, PolicyModel
 from scopes.syntax import scope_tokens
 
 __all__ = ["LoadedPolicy", "load_policy_dict", "load_policy_file", "load_policy_text"]
 
-# RFC 9110 §5.6.2: token = 1*tchar
-_TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _GRAPHQL_OPERATIONS = ("query", "mutation", "subscription")
 
 
@@ -170,45 +169,69 @@ class _Checker:
         catalogue = self.catalogue()
         roles = self.roles(catalogue)
         routes: list[c.Route] = []
-        seen: dict[tuple[str, tuple[str | None, ...]], str] = {}
+        lines: dict[str, int | None] = {}
         for index, endpoint in enumerate(self.model.endpoints):
             entry = f"endpoints[{index}]"
-            line = self.lines.array_entry("endpoints", index)
-            params = self.template(endpoint.path, entry, line)
-            alternatives = self.requirement(endpoint, params, catalogue, entry, line)
-            if endpoint.principal_param is not None:
-                alternatives = self.bind_principal(
-                    endpoint.principal_param, alternatives, params, catalogue, entry, line
-                )
-            for method in self.methods(endpoint.methods, entry, line):
-                route = c.Route(method, endpoint.path, tuple(params.items()), alternatives)
-                routes.append(self.unique(route, seen, entry, line))
+            line = lines[entry] = self.lines.array_entry("endpoints", index)
+            with self.located(entry, line):
+                routes += self.endpoint(endpoint, catalogue, entry)
         for index, graphql in enumerate(self.model.graphql):
             entry = f"graphql[{index}]"
-            line = self.lines.array_entry("graphql", index)
-            params = self.template(graphql.path, entry, line)
-            operations = {}
-            for operation in _GRAPHQL_OPERATIONS:
-                fields: dict[str, FieldModel] = getattr(graphql, operation)
-                operations[operation] = {
-                    name: self.requirement(spec, params, catalogue, f"{entry}.{operation}.{name}", line)
-                    for name, spec in fields.items()
-                }
-            if not any(operations.values()):
-                self.fail(
-                    "GraphQL endpoint lists no field",
-                    entry=entry,
-                    line=line,
-                    fix='add e.g. `[graphql.query.messages]` with `any_of = ["read:messages"]`',
-                )
-            for method in self.methods(graphql.methods, entry, line):
-                route = c.Route(
-                    method, graphql.path, tuple(params.items()), (), c.GraphQLRoute(operations)
-                )
-                routes.append(self.unique(route, seen, entry, line))
-        return LoadedPolicy(
-            self.model.name, self.file, catalogue, roles, c.Router(routes), self.model
-        )
+            line = lines[entry] = self.lines.array_entry("graphql", index)
+            with self.located(entry, line):
+                routes += self.graphql(graphql, catalogue, entry)
+        try:
+            router = c.Router(routes)
+        except c.CompileError as error:
+            entry = error.origin or "endpoints"
+            self.fail(error.message, entry=entry, line=lines.get(entry), fix=error.fix)
+        return LoadedPolicy(self.model.name, self.file, catalogue, roles, router, self.model)
+
+    @contextlib.contextmanager
+    def located(self, entry: str, line: int | None) -> Iterator[None]:
+        """Compile errors inside become PolicyErrors at this entry's place in the file."""
+        try:
+            yield
+        except c.CompileError as error:
+            self.fail(error.message, entry=entry, line=line, fix=error.fix)
+
+    def endpoint(self, endpoint: EndpointModel, catalogue: Catalogue, entry: str) -> list[c.Route]:
+        template = c.PathTemplate.parse(endpoint.path)
+        if endpoint.public and endpoint.principal_param is not None:
+            raise c.CompileError(
+                "`public = true` and `principal_param` contradict each other: a public route "
+                "binds no user",
+                "drop `principal_param`, or replace `public = true` with an `any_of`",
+            )
+        alternatives = c.requirement(endpoint.any_of or (), template, catalogue)
+        if endpoint.principal_param is not None:
+            alternatives = c.bind_principal(
+                endpoint.principal_param, alternatives, template, catalogue
+            )
+        return [
+            c.Route(method, template, alternatives, origin=entry)
+            for method in c.methods(endpoint.methods)
+        ]
+
+    def graphql(self, graphql: GraphQLModel, catalogue: Catalogue, entry: str) -> list[c.Route]:
+        template = c.PathTemplate.parse(graphql.path)
+        operations: dict[str, dict[str, tuple[c.Alternative, ...]]] = {}
+        for operation in _GRAPHQL_OPERATIONS:
+            fields: dict[str, FieldModel] = getattr(graphql, operation)
+            compiled = {}
+            for name, spec in fields.items():
+                with self.located(f"{entry}.{operation}.{name}", None):
+                    compiled[name] = c.requirement(spec.any_of or (), template, catalogue)
+            operations[operation] = compiled
+        if not any(operations.values()):
+            raise c.CompileError(
+                "GraphQL endpoint lists no field",
+                'add e.g. `[graphql.query.messages]` with `any_of = ["read:messages"]`',
+            )
+        route = c.GraphQLRoute(operations)
+        return [
+            c.Route(method, template, (), route, origin=entry) for method in c.methods(graphql.methods)
+        ]
 
     # -- the catalogue -------------------------------------------------------------------------
 
@@ -264,213 +287,9 @@ class _Checker:
         roles = {}
         for name, text in self.model.roles.items():
             entry, line = f"roles.{name}", self.lines.named_entry("roles", name)
-            scopes = self.parse(text, catalogue, entry, line)
-            for scope in scopes:
-                if type(scope) not in (PermissionScope, PrincipalScope):
-                    self.unknown_scope(str(scope), catalogue, entry, line)
-            roles[name] = ScopeSet(scopes)
+            with self.located(entry, line):
+                roles[name] = c.role(text, catalogue)
         return roles
-
-    # -- endpoints -----------------------------------------------------------------------------
-
-    def methods(self, methods: list[str], entry: str, line: int | None) -> list[str]:
-        for method in methods:
-            if not method or not all(ch in _TCHAR for ch in method):
-                self.fail(
-                    f"method {method!r} is not an HTTP method token (RFC 9110)",
-                    entry=entry,
-                    line=line,
-                    fix='use names such as "GET", "PUT", "DELETE"',
-                )
-            if method != method.upper():
-                self.fail(
-                    f"method {method!r} is not upper case; methods are case-sensitive",
-                    entry=entry,
-                    line=line,
-                    fix=f"did you mean {method.upper()!r}?",
-                )
-        if len(set(methods)) != len(methods):
-            self.fail("a method is listed twice", entry=entry, line=line, fix="list each once")
-        return methods
-
-    def template(self, path: str, entry: str, line: int | None) -> dict[str, int]:
-        """Check a path template; return its parameters and their segment indexes."""
-        if not path.startswith("/"):
-            self.fail(
-                f"path {path!r} must start with '/'", entry=entry, line=line, fix=f"use '/{path}'"
-            )
-        params: dict[str, int] = {}
-        segments = path[1:].split("/")
-        for index, seg in enumerate(segments):
-            if seg.startswith("{") and seg.endswith("}"):
-                name = seg[1:-1]
-                if not (name.isidentifier() and name.isascii()):
-                    self.fail(
-                        f"path parameter {seg!r} needs an identifier name",
-                        entry=entry,
-                        line=line,
-                        fix="use e.g. {id} or {user_id}",
-                    )
-                if name in params:
-                    self.fail(
-                        f"path parameter {name!r} appears twice in {path!r}",
-                        entry=entry,
-                        line=line,
-                        fix="give each parameter its own name",
-                    )
-                params[name] = index
-                continue
-            if seg == "" and index == len(segments) - 1:
-                continue  # a trailing slash is part of the template, matched exactly
-            if seg == "":
-                self.fail(
-                    f"path {path!r} has an empty segment ('//')",
-                    entry=entry,
-                    line=line,
-                    fix="remove the doubled '/'; requests with '//' are always denied",
-                )
-            if "{" in seg or "}" in seg:
-                self.fail(
-                    f"segment {seg!r} of {path!r} mixes a parameter with text",
-                    entry=entry,
-                    line=line,
-                    fix="a parameter is a whole segment: /brands/{id}",
-                )
-            if canonical_segments("/" + seg) != (seg,):
-                self.fail(
-                    f"segment {seg!r} of {path!r} is not a canonical path segment",
-                    entry=entry,
-                    line=line,
-                    fix="write literal segments with unreserved characters only "
-                    "(letters, digits, '-', '.', '_', '~'), no '%' escapes, no empty or dot segments",
-                )
-        return params
-
-    def requirement(
-        self,
-        spec: Any,
-        params: dict[str, int],
-        catalogue: Catalogue,
-        entry: str,
-        line: int | None,
-    ) -> tuple[c.Alternative, ...]:
-        if spec.public:
-            return ()
-        alternatives = []
-        for text in spec.any_of:
-            if not text.strip():
-                self.fail(
-                    "an empty alternative would allow any token",
-                    entry=entry,
-                    line=line,
-                    fix="write `public = true` if no scope is needed",
-                )
-            needs = tuple(
-                self.need(scope, params, catalogue, entry, line)
-                for scope in self.parse(text, catalogue, entry, line)
-            )
-            needs = tuple(dict.fromkeys(needs))  # a scope written twice is needed once
-            needs_principal = any(
-                catalogue.specs[need.name].needs_principal
-                for need in needs
-                if need.kind in (c.PERMISSION, c.PERMISSION_PARAM)
-            )
-            alternatives.append(c.Alternative(needs, needs_principal))
-        return tuple(alternatives)
-
-    def need(self, scope, params, catalogue, entry, line) -> c.Need:
-        kind = type(scope)
-        if kind is PrincipalScope:
-            placeholder = _placeholder(scope.id)
-            if placeholder is None:
-                return c.Need(c.PRINCIPAL, scope.name, scope.id)
-            return c.Need(
-                c.PRINCIPAL_PARAM, scope.name, None, self.param(placeholder, params, entry, line),
-                placeholder,
-            )
-        if kind is PermissionScope:
-            if scope.qualifier is None:
-                return c.Need(c.PERMISSION, scope.name)
-            placeholder = _placeholder(scope.qualifier)
-            if placeholder is None:
-                if "{" in scope.qualifier or "}" in scope.qualifier:
-                    self.fail(
-                        f"placeholder in {str(scope)!r} must be the whole qualifier",
-                        entry=entry,
-                        line=line,
-                        fix=f"write {scope.name}:{{param}}",
-                    )
-                return c.Need(c.PERMISSION, scope.name, scope.qualifier)
-            return c.Need(
-                c.PERMISSION_PARAM,
-                scope.name,
-                None,
-                self.param(placeholder, params, entry, line),
-                placeholder,
-            )
-        self.unknown_scope(str(scope), catalogue, entry, line)
-
-    def param(self, name: str, params: dict[str, int], entry: str, line: int | None) -> int:
-        if name not in params:
-            known = ", ".join(f"{{{p}}}" for p in params) or "none"
-            self.fail(
-                f"placeholder {{{name}}} is not a parameter of the path",
-                entry=entry,
-                line=line,
-                fix=f"use one of the path's parameters ({known})",
-            )
-        return params[name]
-
-    def bind_principal(self, name, alternatives, params, catalogue, entry, line):
-        index = self.param(name, params, entry, line)
-        bound = c.Need(c.PRINCIPAL_PARAM, catalogue.principal, None, index, name)
-        return tuple(
-            c.Alternative(alt.needs if bound in alt.needs else alt.needs + (bound,), alt.needs_principal)
-            for alt in alternatives
-        )
-
-    def unique(self, route: c.Route, seen: dict, entry: str, line: int | None) -> c.Route:
-        key = (route.method, c.template_segments(route.template))
-        if key in seen:
-            self.fail(
-                f"route {route.rule} is declared twice (also by {seen[key]}); "
-                "the two would match the same requests",
-                entry=entry,
-                line=line,
-                fix="merge the two entries, or remove one",
-            )
-        seen[key] = entry
-        return route
-
-    # -- scopes inside the policy --------------------------------------------------------------
-
-    def parse(self, text: str, catalogue: Catalogue, entry: str, line: int | None):
-        try:
-            return catalogue.parse_scopes(text)
-        except ScopeSyntaxError as error:
-            self.fail(
-                f"invalid scope string:\n{error}",
-                entry=entry,
-                line=line,
-                fix="write scopes separated by single spaces (RFC 6749 §3.3)",
-            )
-
-    def unknown_scope(self, text, catalogue: Catalogue, entry, line) -> NoReturn:
-        unknown = catalogue.unknown(text)
-        if unknown.kind == "takes-no-qualifier":
-            fix = f"or declare `qualifier = ...` under [scopes.{unknown.name!r}] if it takes one"
-        elif unknown.suggestion is not None:
-            fix = f"or declare it under [scopes.{text!r}] if it is a new scope"
-        else:
-            fix = f"declare it under [scopes.{text!r}] or correct its spelling"
-        self.fail(unknown.message, entry=entry, line=line, fix=fix)
-
-
-def _placeholder(text: str) -> str | None:
-    if len(text) > 2 and text[0] == "{" and text[-1] == "}" and text[1:-1].isidentifier():
-        return text[1:-1]
-    return None
-
 
 def _is_single_token(text: str) -> bool:
     try:
