@@ -8,6 +8,7 @@ named constructors `allow`, `insufficient` and `deny`; every code is one of `Cod
 from __future__ import annotations
 
 import enum
+
 from scopes.model import ScopeSet
 from scopes.policy.compile import Alternative, NeedKind, Route
 from scopes.syntax import is_well_formed
@@ -72,6 +73,19 @@ def shown(text: object) -> str:
 
 
 Requirement = tuple[Alternative, ...]
+# (route, segments, token, granting, unmet, detail, method, path), as the evaluator found
+# them: `granting` the alternatives that granted (when allowed), `unmet` each requirement no
+# alternative of which was met (when insufficient: one for REST, one per GraphQL root field).
+Evidence = tuple[
+    Route | None,
+    tuple[str, ...],
+    ScopeSet | None,
+    Requirement,
+    tuple[Requirement, ...],
+    str,
+    object,
+    object,
+]
 
 
 class Decision:
@@ -87,12 +101,9 @@ class Decision:
 
     _allowed: bool
     _code: Code
-    # (route, segments, token, alternatives, detail, method, path), as the evaluator found
-    # them; `alternatives` holds, when allowed, the ones that granted, and when insufficient,
-    # each requirement no alternative of which was met (a tuple of tuples).
-    _evidence: tuple[Any, ...]
+    _evidence: Evidence
 
-    def __init__(self, allowed: bool, code: Code, evidence: tuple[Any, ...]) -> None:
+    def __init__(self, allowed: bool, code: Code, evidence: Evidence) -> None:
         # Private: build one with Decision.allow, .insufficient or .deny.
         self._allowed = allowed
         self._code = code
@@ -109,7 +120,7 @@ class Decision:
         path: object,
     ) -> Decision:
         """Allowed by `route`: `granting` holds the alternatives that were met (none: public)."""
-        return cls(True, _ALLOWED, (route, segments, token, granting, "", method, path))
+        return cls(True, _ALLOWED, (route, segments, token, granting, (), "", method, path))
 
     @classmethod
     def insufficient(
@@ -124,7 +135,7 @@ class Decision:
     ) -> Decision:
         """Denied by `route`: each of `unmet` is a requirement no alternative of which is met
         (one for a REST route; one per root field for GraphQL); `detail` follows the needs."""
-        evidence = (route, segments, token, unmet, detail, method, path)
+        evidence = (route, segments, token, (), unmet, detail, method, path)
         return cls(False, _INSUFFICIENT_SCOPE, evidence)
 
     @classmethod
@@ -142,39 +153,39 @@ class Decision:
         """Denied for a reason that no scope can change: `detail` says it in words."""
         if code is _ALLOWED or code is _INSUFFICIENT_SCOPE:
             raise ValueError(f"Decision.deny takes a deny code other than {code}")
-        return cls(False, code, (route, segments, token, (), detail, method, path))
+        return cls(False, code, (route, segments, token, (), (), detail, method, path))
 
     @property
     def _route(self) -> Route | None:
-        return self._evidence[0]  # type: ignore[no-any-return]
+        return self._evidence[0]
 
     @property
     def _segments(self) -> tuple[str, ...]:
-        return self._evidence[1]  # type: ignore[no-any-return]
+        return self._evidence[1]
 
     @property
     def _token(self) -> ScopeSet | None:
-        return self._evidence[2]  # type: ignore[no-any-return]
+        return self._evidence[2]
 
     @property
     def _granting(self) -> Requirement:
-        return self._evidence[3] if self._allowed else ()  # type: ignore[no-any-return]
+        return self._evidence[3]
 
     @property
     def _unmet(self) -> tuple[Requirement, ...]:
-        return self._evidence[3] if not self._allowed else ()  # type: ignore[no-any-return]
+        return self._evidence[4]
 
     @property
     def _detail(self) -> str:
-        return self._evidence[4]  # type: ignore[no-any-return]
-
-    @property
-    def _method(self) -> object:
         return self._evidence[5]
 
     @property
-    def _path(self) -> object:
+    def _method(self) -> object:
         return self._evidence[6]
+
+    @property
+    def _path(self) -> object:
+        return self._evidence[7]
 
     # Read-only: a decision may be shared (token-independent denies are cached per policy).
     @property

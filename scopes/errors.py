@@ -37,7 +37,8 @@ class ScopeSyntaxError(ValueError):
         self.text = text
         self.position = position
 
-    def __reduce__(self):  # keep pickling (multiprocessing, caches) working with three arguments
+    def __reduce__(self) -> tuple[type[ScopeSyntaxError], tuple[str, str, int]]:
+        # Keep pickling (multiprocessing, caches) working with three arguments.
         return (type(self), (self.message, self.text, self.position))
 
     def __str__(self) -> str:
@@ -70,7 +71,7 @@ class PolicyError(ValueError):
         self.entry = entry
         self.fix = fix
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         return (_rebuild_policy_error, (self.message, self.file, self.line, self.entry, self.fix))
 
     def __str__(self) -> str:
@@ -86,7 +87,9 @@ class PolicyError(ValueError):
         return text
 
 
-def _rebuild_policy_error(message, file, line, entry, fix) -> PolicyError:
+def _rebuild_policy_error(
+    message: str, file: str | None, line: int | None, entry: str | None, fix: str | None
+) -> PolicyError:
     return PolicyError(message, file=file, line=line, entry=entry, fix=fix)
 
 
@@ -120,12 +123,12 @@ class TokenError(ValueError):
         self.message = message
         self.reason = reason
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         return (_rebuild_token_error, (self.message, self.reason))
 
     def __str__(self) -> str:
         return self.message
 
 
-def _rebuild_token_error(message, reason) -> TokenError:
+def _rebuild_token_error(message: str, reason: str) -> TokenError:
     return TokenError(message, reason=reason)

@@ -11,9 +11,9 @@ from typing import Any
 from scopes.catalogue import Catalogue
 from scopes.decision import Code, Decision, shown
 from scopes.errors import ScopeSyntaxError
-from scopes.graphql import Operation, root_operation
+from scopes.graphql import GraphQLRejection, root_operation
 from scopes.model import ScopeSet
-from scopes.policy.compile import Alternative, Route, Routed, Router
+from scopes.policy.compile import Alternative, Route, Router
 from scopes.policy.load import LoadedPolicy, load_policy_dict, load_policy_file, load_policy_text
 from scopes.policy.schema import PolicyModel
 
@@ -48,7 +48,7 @@ class Policy:
         self._parse = loaded.catalogue.parse
         # (method, raw path) -> what routing found: a route with its segments, or the deny
         # that holds for any token. Routing depends on nothing else, so repeats skip it.
-        self._routes: dict[tuple[str, str], Routed | Decision] = {}
+        self._routes: dict[tuple[str, str], tuple[Route, tuple[str, ...]] | Decision] = {}
 
     def __repr__(self) -> str:
         return f"Policy(name={self.name!r}, file={self.file!r}, routes={len(self.router.routes)})"
@@ -104,7 +104,7 @@ class Policy:
                 token = token_scopes
             else:
                 read = self._token(token_scopes, method, path)
-                if type(read) is Decision:
+                if isinstance(read, Decision):
                     return read
                 token = read
             if type(method) is not str:
@@ -112,9 +112,9 @@ class Policy:
             found = self._routes.get((method, path)) if type(path) is str else None
             if found is None:
                 found = self._routed(method, path)
-            if type(found) is Decision:
+            if isinstance(found, Decision):
                 return found  # a deny that holds whatever the token: bad path, no route
-            route, segments = found.route, found.segments
+            route, segments = found
             if route.graphql is not None:
                 return self._graphql(route, segments, token, body, method, path)
             alternatives = route.alternatives
@@ -155,7 +155,7 @@ class Policy:
                 path,
             )
 
-    def _routed(self, method: str, path: object) -> Routed | Decision:
+    def _routed(self, method: str, path: object) -> tuple[Route, tuple[str, ...]] | Decision:
         """Route a request and keep the result: routing depends on (method, path) alone."""
         found = self._route(method, path)
         if type(path) is str and len(path) + len(method) <= ROUTE_CACHE_PATH_LENGTH:
@@ -164,11 +164,11 @@ class Policy:
             self._routes[(method, path)] = found
         return found
 
-    def _route(self, method: str, path: object) -> Routed | Decision:
+    def _route(self, method: str, path: object) -> tuple[Route, tuple[str, ...]] | Decision:
         """What routing finds, or the deny that holds for any token."""
         routed = self.router.resolve(method, path)
         if routed.route is not None:
-            return routed
+            return routed.route, routed.segments
         rejection = routed.rejection
         if rejection is not None:
             return Decision.deny(
@@ -201,8 +201,8 @@ class Policy:
                 "this GraphQL endpoint is decided by its body, and no body was given",
                 method, path, route=route, segments=segments, token=token,
             )
-        operation = root_operation(body)  # type: ignore[arg-type]
-        if type(operation) is not Operation:
+        operation = root_operation(body)
+        if isinstance(operation, GraphQLRejection):
             return Decision.deny(
                 Code.BAD_GRAPHQL,
                 f"GraphQL request rejected ({operation.code}): {operation.message}",

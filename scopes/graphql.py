@@ -70,7 +70,7 @@ class GraphQLRejection:
         return False
 
 
-def root_operation(body: str | bytes | dict[str, Any] | None) -> Operation | GraphQLRejection:
+def root_operation(body: object) -> Operation | GraphQLRejection:
     """Which operation of a GraphQL request would run, and its root fields.
 
     `body` is the JSON body of a GraphQL POST, ``{"query": ..., "operationName": ...,

@@ -591,11 +591,11 @@ class Router:
                 # Nothing matched the raw segments; they are canonical exactly when the
                 # canonicalizer keeps them, and then they are the decoded path too.
                 canonical = canonical_segments(target)
-                if type(canonical) is not tuple:
+                if isinstance(canonical, PathRejection):
                     return Routed(None, (), canonical)
                 return Routed(None, canonical)
         canonical = canonical_segments(target)
-        if type(canonical) is not tuple:
+        if isinstance(canonical, PathRejection):
             return Routed(None, (), canonical)
         return Routed(self.match(method, canonical), canonical)
 

@@ -144,7 +144,7 @@ def _schema_error(error: ValidationError, file: str, lines: _Lines) -> PolicyErr
     return PolicyError(message, file=file, line=line, entry=entry, fix=fix)
 
 
-def _entry_of(loc: tuple, lines: _Lines) -> tuple[str | None, int | None]:
+def _entry_of(loc: tuple[int | str, ...], lines: _Lines) -> tuple[str | None, int | None]:
     if len(loc) >= 2 and loc[0] in ("endpoints", "graphql") and isinstance(loc[1], int):
         return f"{loc[0]}[{loc[1]}]", lines.array_entry(str(loc[0]), loc[1])
     if len(loc) >= 2 and loc[0] in ("scopes", "roles"):

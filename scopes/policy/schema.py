@@ -6,7 +6,7 @@ can say which entry is wrong and how to fix it.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -32,7 +32,7 @@ class _Requirement(_Strict):
     public: bool = False
 
     @model_validator(mode="after")
-    def _one_of_any_of_or_public(self):
+    def _one_of_any_of_or_public(self) -> Self:
         if self.public and self.any_of is not None:
             raise ValueError("give either `any_of` or `public = true`, not both")
         if not self.public and self.any_of is None:
