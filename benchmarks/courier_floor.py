@@ -3,6 +3,8 @@ request mix that both it and `scopes` must answer identically before anything is
 
 from __future__ import annotations
 
+import re
+
 # (token scopes, method, path): allows and denies, right and wrong users, brand ids, methods,
 # unknown paths. GraphQL is left out: the floor has no body parser to compare with.
 MIX: list[tuple[str, str, str]] = [
@@ -93,3 +95,26 @@ def floor_decide(grants: frozenset[str], user_ids: frozenset[str], method: str, 
                 if method == "PUT" or method == "PATCH" or method == "DELETE":
                     return "write:preferences" in grants
     return False
+
+
+# RFC 6749 §3.3 characters and spaces: the one regular expression a hand-written gateway would
+# check a scope string with before splitting it.
+_SCOPE_STRING = re.compile(r"[ !#-\[\]-~]*")
+
+
+def floor_token(text: str) -> tuple[frozenset[str], frozenset[str]] | None:
+    """A scope string as the hand-written floor reads it: one regex, a split, two sets.
+
+    No empty-segment check, no catalogue: the floor for reading a string, not a validator.
+    """
+    if _SCOPE_STRING.fullmatch(text) is None:
+        return None
+    words = text.split()
+    user_ids = frozenset(word[8:] for word in words if word.startswith("user_id:"))
+    return frozenset(words), user_ids
+
+
+def floor_decide_string(text: str, method: str, path: str) -> bool:
+    """The floor from the scope string: read it (floor_token), then the if chain."""
+    token = floor_token(text)
+    return token is not None and floor_decide(token[0], token[1], method, path)

@@ -53,7 +53,7 @@ def test_agreement_then_one_quick_round(engine):
 
 
 def test_a_disagreement_stops_the_run_naming_engine_and_request():
-    (floor,) = [c for c in contenders_of("floor")]
+    floor, from_string = contenders_of("floor")  # warm, then from the scope string
     floor.decide = lambda grants, user_ids, method, path: True  # allows everything
     with pytest.raises(harness.Disagreement) as caught:
         harness.check_agreement(floor)

@@ -21,7 +21,7 @@ from importlib import metadata, resources
 from typing import Any
 
 import scopes
-from courier_floor import floor_decide
+from courier_floor import floor_decide, floor_decide_string
 from generated_policy import generated_policy
 from scopes.evaluate import ROUTE_CACHE_ENTRIES
 
@@ -232,6 +232,9 @@ def courier_contenders(peer_list: Sequence[Peer]) -> dict[str, list[Contender]]:
         ),
     ]
     string = [
+        contender(
+            FLOOR, "floor", ((lambda s, m, p: (s, m, p)), floor_decide_string), fresh, everything
+        ),
         contender(
             "scopes, repeated requests (caches hit)",
             "scopes",
