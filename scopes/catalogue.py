@@ -9,7 +9,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from scopes.model import PermissionScope, PrincipalScope, Scope, ScopeSet, Span, UnknownScope
+from scopes.model import (
+    PermissionScope,
+    Scope,
+    ScopeSet,
+    Span,
+    permission_scope,
+    principal_scope,
+    unknown_scope,
+)
 from scopes.syntax import scope_tokens, scope_words
 
 __all__ = ["Catalogue", "ScopeSpec", "Unknown"]
@@ -134,13 +142,13 @@ class Catalogue:
     def resolve(self, text: str, span: Span = (0, 0)) -> Scope:
         """The meaning of one well-formed scope token."""
         if text in self.specs:
-            return PermissionScope(text, None, span)
+            return permission_scope(text, None, span)
         if text.startswith(self._principal_prefix):
-            return PrincipalScope(self.principal, text[len(self._principal_prefix) :], span)
+            return principal_scope(self.principal, text[len(self._principal_prefix) :], span)
         name = self._qualified_name(text)
         if name is not None:
-            return PermissionScope(name, text[len(name) + 1 :], span)
-        return UnknownScope(text, span)
+            return permission_scope(name, text[len(name) + 1 :], span)
+        return unknown_scope(text, span)
 
     def known(self, text: str) -> bool:
         """Whether a scope token means something in this catalogue."""
@@ -162,6 +170,14 @@ class Catalogue:
         """Every scope as written, in order, duplicates kept, with spans (for the linter)."""
         resolve = self.resolve
         return [resolve(value, (start, end)) for value, start, end in scope_tokens(text)]
+
+    def distinct_scopes(self, text: str) -> list[Scope]:
+        """Each distinct scope token once, at its first span: a set's members, resolved once."""
+        first: dict[str, tuple[int, int]] = {}
+        for value, start, end in scope_tokens(text):
+            first.setdefault(value, (start, end))
+        resolve = self.resolve
+        return [resolve(value, span) for value, span in first.items()]
 
     def _parse_uncached(self, text: str) -> ScopeSet:
         # The hot path of a never-seen string: what the evaluator looks up, and nothing more.

@@ -104,8 +104,27 @@ def is_well_formed(text: str) -> bool:
 
 def validate(text: str) -> None:
     """Nothing when `text` is a well-formed scope string; else ScopeSyntaxError, placed."""
-    if _recognizer().accept.fullmatch(text) is None:
-        _lark_tokens(text)  # raises: the fast path and Lark accept the same texts
+    _accepted(text)
+
+
+def _accepted(text: str) -> None:
+    """Raise ScopeSyntaxError unless the grammar's terminals read all of `text`.
+
+    Where they stop, the lexer stops (the acceptor is its loop), so Lark's parser is run on the
+    rest of the text only: it fails at once, and its failure, moved back by the offset, is the
+    one a parse of the whole text reports. An error after half a million scopes costs what
+    one after a single scope does.
+    """
+    recognizer = _recognizer()
+    match = recognizer.accept.match(text)
+    stop = match.end() if match is not None else 0
+    if stop == len(text):
+        return
+    try:
+        recognizer.lark.parse(text[stop:])
+    except UnexpectedInput as error:
+        raise _syntax_error(text, stop + _position(error, len(text) - stop)) from None
+    _lark_tokens(text)  # unreachable while the acceptor is the lexer's loop; Lark decides
 
 
 def scope_tokens(text: str) -> list[tuple[str, int, int]]:
@@ -115,7 +134,7 @@ def scope_tokens(text: str) -> list[tuple[str, int, int]]:
     a valid scope string.
     """
     if _recognizer().accept.fullmatch(text) is None:
-        return _lark_tokens(text)  # raises ScopeSyntaxError
+        _accepted(text)  # raises ScopeSyntaxError
     spans = []
     position = 0
     for piece in text.split(SEPARATOR):
@@ -131,7 +150,7 @@ def scope_tokens(text: str) -> list[tuple[str, int, int]]:
 def scope_words(text: str) -> list[str]:
     """The scope tokens alone, without spans (the evaluator's path); raises like scope_tokens."""
     if _recognizer().accept.fullmatch(text) is None:
-        _lark_tokens(text)  # raises ScopeSyntaxError
+        _accepted(text)  # raises ScopeSyntaxError
     # Accepted text holds no whitespace but SEPARATOR (NQCHAR excludes the rest), so the
     # whitespace split, the fastest, splits exactly at the separators.
     return text.split()
@@ -142,7 +161,7 @@ def _lark_tokens(text: str) -> list[tuple[str, int, int]]:
     try:
         tokens: list[Token] = _recognizer().lark.parse(text)  # type: ignore[assignment]
     except UnexpectedInput as error:
-        raise _syntax_error(text, error) from None
+        raise _syntax_error(text, _position(error, len(text))) from None
     spans = []
     for token in tokens:
         value = str(token)
@@ -177,16 +196,21 @@ def _character_message(ch: str) -> str:
     return f"{ch!r} is not allowed in a scope (RFC 6749 §3.3)"
 
 
-def _syntax_error(text: str, error: UnexpectedInput) -> ScopeSyntaxError:
+def _position(error: UnexpectedInput, length: int) -> int:
+    """Where Lark failed, in the text it was given (`UnexpectedEOF` reports -1: the end)."""
+    position = error.pos_in_stream if isinstance(error, UnexpectedCharacters) else length
+    if position is None or position < 0:
+        return length
+    return int(position)
+
+
+def _syntax_error(text: str, position: int) -> ScopeSyntaxError:
     """Turn Lark's failure into our position and wording.
 
     The grammar's SCOPE terminal stops before a ':' that does not start a non-empty segment, so
     the lexer fails *at* that colon. When the colon follows a segment, the text was still a valid
     prefix there (`read:` can become `read:x`), and the error belongs to the next offset.
     """
-    position = error.pos_in_stream if isinstance(error, UnexpectedCharacters) else len(text)
-    if position is None or position < 0:  # UnexpectedEOF reports -1
-        position = len(text)
     if position >= len(text):
         return ScopeSyntaxError("unexpected end of scope string", text, len(text))
     ch = text[position]

@@ -16,7 +16,6 @@ import os
 import sys
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
 from urllib.parse import unquote_plus
 
 from starlette.applications import Starlette
