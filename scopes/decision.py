@@ -214,6 +214,15 @@ class Decision:
         return None if self._route is None else self._route.rule
 
     @property
+    def path_params(self) -> dict[str, str]:
+        """The path parameters the matched route bound, decoded: `{"id": "acme"}` for
+        `GET /brands/acme` on `/brands/{id}` (empty when no route matched)."""
+        route, segments = self._route, self._segments
+        if route is None or not segments:
+            return {}
+        return {name: segments[index] for name, index in route.params}
+
+    @property
     def needed(self) -> tuple[str, ...]:
         """Alternatives that suffice for this request, each a scope string, placeholders filled."""
         if self._allowed:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -67,12 +68,14 @@ def canonical_segments(target: object) -> tuple[str, ...] | PathRejection:
     5. `bad-percent-encoding` (`%zz`, `%4`, a trailing `%`); then the escapes refused outright:
        `encoded-slash` (`%2F`), `encoded-backslash` (`%5C`), `double-encoding` (`%25`),
        `semicolon` (`%3B`), `control-character` (`%00`-`%1F`, `%7F`).
-    6. On the decoded segments: `encoded-dot-segment` (`%2e`, `.%2E`); `bad-utf8` (invalid,
+    6. On the decoded segments: `encoded-dot-segment` (`%2e`, `.%2E`); `encoded-unreserved`
+       (`%61` for `a`: DESIGN.md, "What an allow must also survive"); `bad-utf8` (invalid,
        overlong, surrogate); `control-character` (C1, e.g. `%C2%85`); `nfkc` (NFKC would
        change it: fullwidth `%EF%BC%8E`, ligature `%EF%AC%81`).
 
-    So an accepted segment never contains `/`, `\\`, `%`, `;` or a control character, is never
-    `.` or `..`, and is NFKC-stable; ids are then compared exactly (case-sensitive).
+    So an accepted segment never contains `/`, `\\`, `%`, `;` or a control character, never
+    held an escaped unreserved character, is never `.` or `..`, and is NFKC-stable; ids are
+    then compared exactly (case-sensitive).
     """
     # The fast path: an ASCII path of plain characters (the common request) is settled by a
     # handful of C-level string operations, about 0.3 us. It only ever accepts; whatever it
@@ -147,6 +150,10 @@ _REFUSED_ESCAPES = {
 # itself); an encoded one shows as an extra segment instead.
 _UNREFUSED_BYTES = bytes(b for b in range(256) if b == 0x2F or b not in _REFUSED_ESCAPES)
 _UNREFUSED_TABLE = bytes(b if b in _UNREFUSED_BYTES else (0 if b else 1) for b in range(256))
+
+# RFC 3986 §2.3: an escape of an unreserved character (ALPHA DIGIT - . _ ~), in either case of
+# hex digit. Fixed-length alternatives: the search is one linear pass, it never backtracks.
+_ENCODED_UNRESERVED = re.compile(r"%(?:3[0-9]|[46][1-9A-Fa-f]|[57][0-9Aa]|2[DdEe]|5[Ff]|7[Ee])")
 
 # Bound once: codecs looks a codec up by name on every bytes.decode("unicode_escape").
 _unicode_escape_decode = codecs.getdecoder("unicode_escape")
@@ -362,6 +369,16 @@ def _decode(path: str, segments: list[str]) -> tuple[str, ...] | PathRejection:
             "encoded-dot-segment",
             f"{_where(number, segments)} decodes to the dot segment "
             f"{parts[number].decode()!r}; send the canonical path",
+        )
+    unreserved = _ENCODED_UNRESERVED.search(path)
+    if unreserved is not None:
+        offset = unreserved.start()
+        escape = unreserved.group()
+        return PathRejection(
+            "encoded-unreserved",
+            f"{_where(path.count('/', 0, offset), segments)} encodes the unreserved character "
+            f"{chr(int(escape[1:], 16))!r} as {escape!r}; routers that match the raw path and "
+            "routers that decode it first read it differently: send it unencoded",
         )
     try:
         text = decoded.decode("utf-8")  # strict (RFC 3629): no overlong forms, no surrogates

@@ -305,7 +305,7 @@ def test_a_denial_is_a_403_naming_the_scope_that_would_allow_it(served, ring, sc
     pytest.param("GET", "/healthz", None, 200, id="no-token"),
     pytest.param("GET", "/healthz", "not-a-token", 200, id="bad-token-ignored"),
     pytest.param("GET", "/healthz?probe=1", None, 200, id="query-ignored"),
-    pytest.param("GET", "/health%7A", None, 200, id="same-canonical-path"),
+    pytest.param("GET", "/health%7A", None, 401, id="encoded-spelling-is-not-the-public-path"),
     pytest.param("GET", "/healthz/", None, 401, id="trailing-slash-is-another-path"),
     pytest.param("HEAD", "/healthz", None, 401, id="no-implicit-head"),
     pytest.param("POST", "/healthz", None, 401, id="other-method"),
@@ -403,9 +403,10 @@ def test_the_raw_path_decides_not_the_decoded_one(ring):
     token = mint(ring, "read:brands:acme")
     # Decoded, this is /brands/acme/other to the server, and a route the app might route.
     assert raw_call(app, "GET", "/brands/acme%2Fother", token).status == 403
-    # An encoded unreserved letter is the same canonical path, decided and routed alike.
+    # An encoded unreserved letter is refused: a raw-matching router would not read "acme".
     answer = raw_call(app, "GET", "/brands/ac%6De", token)
-    assert answer.status == 200 and answer.json()["id"] == "acme"
+    assert answer.status == 403 and "(encoded-unreserved)" in answer.json()["reason"]
+    assert raw_call(app, "GET", "/brands/acme", token).status == 200
     assert reached == [("GET", "/brands/acme")]
 
 
@@ -616,7 +617,8 @@ def test_behind_uvicorn_raw_request_lines_are_decided_as_sent(ring):
             assert status("/brands/other/../acme") == 403
             assert status("/brands/acme%2F..%2Fother") == 403
             assert status("/brands/%2561cme") == 403
-            assert status("/brands/ac%6De") == 200
+            assert status("/brands/ac%6De") == 403  # encoded unreserved: refused
+            assert status("/brands/acme") == 200
         finally:
             server.should_exit = True
             thread.join(10)

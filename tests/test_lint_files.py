@@ -288,6 +288,7 @@ def test_policy_file_scope_strings_and_routes():
         (10, 22, "S202"),
         (10, 24, "S102"),
         (14, 9, "S402"),
+        (14, 9, "S404"),
         (15, 47, "S102"),
         (24, 9, "S403"),
     ]
@@ -296,7 +297,11 @@ def test_policy_file_scope_strings_and_routes():
         "GET /brands/{id} never serves /brands/export: GET /brands/export takes it "
         "(a literal segment wins over a parameter)"
     )
-    assert messages[4] == (
+    assert messages[3] == (
+        "GET /brands/{id}: a value of {id} that is 'export' in another case (e.g. 'EXPORT') "
+        "is denied: a case-insensitive router would run GET /brands/export instead"
+    )
+    assert messages[5] == (
         "endpoints[2]: route GET /brands/{brand} is declared twice (also by endpoints[0]); the two "
         "would match the same requests; merge them or remove one"
     )
@@ -304,7 +309,7 @@ def test_policy_file_scope_strings_and_routes():
 
 def test_policy_file_that_loads_reports_unused_catalogue_entries():
     fixed = POLICY.replace(', "read:brand"]', "]").replace("  read:brand", "").replace("{brand}", "{brand}/x")
-    assert placed("policy.toml", fixed) == [(7, 10, "S401"), (14, 9, "S402")]
+    assert placed("policy.toml", fixed) == [(7, 10, "S401"), (14, 9, "S402"), (14, 9, "S404")]
     Policy.from_toml(fixed)  # it loads
 
 

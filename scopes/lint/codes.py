@@ -66,6 +66,9 @@ CODES: dict[str, Code] = {
              "GET /brands/{id} beside GET /brands/export"),
         Code("S403", "error", "route declared twice (same method, same path shape)",
              "GET /brands/{id} and GET /brands/{brand}"),
+        Code("S404", "warning",
+             "parameter beside a literal segment: values equal to the literal but for case are "
+             "denied", "GET /items/{id} beside GET /items/admin"),
         # Durations (`expires_in`), read as vercel/ms reads them.
         Code("S500", "error", "invalid duration", 'expires_in = "2 dayz"'),
         Code("S501", "warning", "unit-less duration string: milliseconds, not seconds",

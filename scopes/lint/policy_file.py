@@ -170,16 +170,32 @@ def _routes(model: PolicyModel, places: dict[str, Found]) -> tuple[list[Diagnost
         router = Router(unique)
     except CompileError:
         return out, duplicated  # the loader says which routes cannot be told apart
+    warned = set()
     for loser, winner, example in router.shadowed():
         place = places.get(loser.origin)
-        if place is not None:
-            out.append(diagnostic(
-                "S402",
-                f"{loser.rule} never serves {example}: {winner.rule} takes it (a literal "
-                "segment wins over a parameter)",
-                place.start,
-                place.end,
-            ))
+        if place is None:
+            continue
+        out.append(diagnostic(
+            "S402",
+            f"{loser.rule} never serves {example}: {winner.rule} takes it (a literal segment "
+            "wins over a parameter)",
+            place.start,
+            place.end,
+        ))
+        # Where the winner's literal stands for the loser's parameter, a case-insensitive
+        # router would take the winner for the literal in any case: such values are denied.
+        for name, index in loser.path.params:
+            literal = winner.path.segments[index]
+            if literal is not None and (loser.rule, name, literal) not in warned:
+                warned.add((loser.rule, name, literal))
+                out.append(diagnostic(
+                    "S404",
+                    f"{loser.rule}: a value of {{{name}}} that is {literal!r} in another case "
+                    f"(e.g. {literal.upper()!r}) is denied: a case-insensitive router would "
+                    f"run {winner.rule} instead",
+                    place.start,
+                    place.end,
+                ))
     return out, duplicated
 
 

@@ -472,9 +472,9 @@ class _Node:
         self.literal: dict[str, _Node] = {}
         self.param: _Node | None = None
         self.routes: dict[str, Route] | None = None  # method -> route, where a template ends
-        # The literal children lower-cased, where a parameter is their sibling: a value that
-        # folds to one of them is read as that literal by a case-insensitive router.
-        self.folded: frozenset[str] = frozenset()
+        # The literal children by their lower-cased text: how a case-insensitive router
+        # reads this node (the loader refuses two that fold alike).
+        self.folded: dict[str, _Node] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -505,7 +505,7 @@ class Router:
     Building it refuses routes that no request can tell apart (CompileError).
     """
 
-    __slots__ = ("routes", "_static", "_trie")
+    __slots__ = ("routes", "_static", "_trie", "_confusable")
 
     def __init__(self, routes: Iterable[Route]) -> None:
         self.routes: tuple[Route, ...] = tuple(routes)
@@ -534,11 +534,27 @@ class Router:
             if route.path.literal:
                 self._static.setdefault(route.path.text, {})[route.method] = route
         self._fold(self._trie)
+        # Per route, the bound segments a case-insensitive router could read as a literal of
+        # another route: (segment index, the node whose literal children are their siblings).
+        self._confusable: dict[Route, tuple[tuple[int, _Node], ...]] = {}
+        for route in self.routes:
+            checks = []
+            node = self._trie
+            for index, seg in enumerate(route.path.segments):
+                if seg is not None:
+                    node = node.literal[seg]
+                    continue
+                if node.literal:
+                    checks.append((index, node))
+                assert node.param is not None  # built above along this very template
+                node = node.param
+            if checks:
+                self._confusable[route] = tuple(checks)
 
     def _fold(self, node: _Node) -> None:
-        folded: dict[str, str] = {}
+        spelled: dict[str, str] = {}
         for literal in node.literal:
-            other = folded.setdefault(literal.lower(), literal)
+            other = spelled.setdefault(literal.lower(), literal)
             if other != literal:
                 raise CompileError(
                     f"path segments {other!r} and {literal!r} differ only in case: a "
@@ -546,8 +562,7 @@ class Router:
                     "spell the segment one way in every route",
                     self._origin_below(node.literal[literal]),
                 )
-        if node.param is not None and node.literal:
-            node.folded = frozenset(folded)
+        node.folded = {lower: node.literal[literal] for lower, literal in spelled.items()}
         for child in node.literal.values():
             self._fold(child)
         if node.param is not None:
@@ -586,7 +601,7 @@ class Router:
                     if not plain_segment(segments[index]):
                         break
                 else:
-                    return Routed(route, segments)
+                    return self._unconfused(route, segments)
             elif "%" not in path:
                 # Nothing matched the raw segments; they are canonical exactly when the
                 # canonicalizer keeps them, and then they are the decoded path too.
@@ -597,7 +612,40 @@ class Router:
         canonical = canonical_segments(target)
         if isinstance(canonical, PathRejection):
             return Routed(None, (), canonical)
-        return Routed(self.match(method, canonical), canonical)
+        route = self.match(method, canonical)
+        if route is None:
+            return Routed(None, canonical)
+        if raw is not None:
+            # DESIGN.md, "What an allow must also survive": a router that matches the raw path
+            # compares the literal as sent, so a literal reached only by decoding is refused.
+            for index, seg in enumerate(route.path.segments):
+                if seg is not None and raw[1][index] != seg:
+                    return Routed(None, (), PathRejection(
+                        "encoded-literal",
+                        f"segment {index + 1} {_shown(raw[1][index])} matches the literal "
+                        f"{seg!r} of {route.rule} only once decoded; routers that match the raw "
+                        "path would not read it so: send it unencoded",
+                    ))
+        return self._unconfused(route, canonical)
+
+    def _unconfused(self, route: Route, segments: tuple[str, ...]) -> Routed:
+        """The route, unless a case-insensitive router would run another one.
+
+        Such a router, where this route binds a value, first tries the sibling literal that
+        equals the value ignoring ASCII case; if a route lies down that branch for the rest of
+        the path, it runs that one instead (DESIGN.md, "What an allow must also survive").
+        """
+        for index, node in self._confusable.get(route, ()):
+            value = segments[index]
+            child = node.folded.get(value.lower())
+            if child is not None and _walk(child, segments, route.method, index + 1, True):
+                return Routed(None, (), PathRejection(
+                    "confusable-segment",
+                    f"segment {index + 1} {_shown(value)} is bound to a parameter of "
+                    f"{route.rule}, but a case-insensitive router would read it as the "
+                    "literal segment of another route and run that one",
+                ))
+        return Routed(route, segments)
 
     def methods_for(self, segments: tuple[str, ...]) -> list[str]:
         """Methods some route serves on this path (only to explain a denial)."""
@@ -626,6 +674,11 @@ class Router:
                 example = _example_between(loser.path, winner.path)
                 if example is not None and self.match(loser.method, example) is winner:
                     yield loser, winner, "/" + "/".join(example)
+
+
+def _shown(text: str) -> str:
+    """A request's segment quoted for a message, clipped and escaped."""
+    return repr(text if len(text) <= 40 else text[:40] + "...")
 
 
 def _routes_below(node: _Node) -> Iterator[Route]:
@@ -657,10 +710,12 @@ def _example_between(loser: PathTemplate, winner: PathTemplate) -> tuple[str, ..
     return tuple(example)
 
 
-def _walk(node: _Node, segments: tuple[str, ...], method: str) -> Route | None:
-    """Descend literal-first; remember a parameter branch only where both exist (rare)."""
+def _walk(
+    node: _Node, segments: tuple[str, ...], method: str, depth: int = 0, folded: bool = False
+) -> Route | None:
+    """Descend literal-first from `depth`; remember a parameter branch only where both exist
+    (rare). `folded`: compare literals ignoring ASCII case, as a case-insensitive router."""
     pending: list[tuple[_Node, int]] = []
-    depth = 0
     end = len(segments)
     while True:
         if depth == end:
@@ -670,7 +725,7 @@ def _walk(node: _Node, segments: tuple[str, ...], method: str) -> Route | None:
                     return route
         else:
             segment = segments[depth]
-            child = node.literal.get(segment)
+            child = node.folded.get(segment.lower()) if folded else node.literal.get(segment)
             param = node.param if segment else None  # a parameter never matches ""
             depth += 1
             if child is not None:
