@@ -37,6 +37,8 @@ class Code(enum.StrEnum):
     BODY_REQUIRED = "body-required"
     BAD_GRAPHQL = "bad-graphql"
     FIELD_NOT_ALLOWED = "field-not-allowed"
+    OPERATION_NOT_ALLOWED = "operation-not-allowed"
+    GRAPHQL_IN_QUERY_STRING = "graphql-in-query-string"
     INTERNAL_ERROR = "internal-error"
 
 
@@ -52,6 +54,10 @@ CODES: dict[Code, str] = {
     Code.BODY_REQUIRED: "a GraphQL route is decided by its body, and none was given",
     Code.BAD_GRAPHQL: "the GraphQL body cannot be examined (the reason names why)",
     Code.FIELD_NOT_ALLOWED: "the GraphQL operation selects a root field the policy does not list",
+    Code.OPERATION_NOT_ALLOWED: "the policy lists no field of the GraphQL operation's type",
+    Code.GRAPHQL_IN_QUERY_STRING: (
+        "a GraphQL route's query string carries query, operationName, variables or extensions"
+    ),
     Code.INTERNAL_ERROR: "the evaluator failed; denied to be safe",
 }
 
@@ -63,9 +69,12 @@ _INSUFFICIENT_SCOPE = Code.INSUFFICIENT_SCOPE
 
 
 def shown(text: object) -> str:
-    """Untrusted input as it may appear in a message: escaped, and clipped."""
+    """Untrusted input as it may appear in a message: escaped, and clipped. Never raises: a
+    subclass of str is read as its plain value (none of its overrides run)."""
     if not isinstance(text, str):
-        return f"<{type(text).__name__}>"
+        return f"<{_type_name(type(text))}>"
+    if type(text) is not str:
+        text = str.__str__(text)
     clipped = text if len(text) <= _SHOWN else text[:_SHOWN] + "..."
     if clipped.isprintable() and clipped.isascii():
         return clipped
@@ -285,7 +294,7 @@ class Decision:
     @property
     def reason(self) -> str:
         """One line: the verdict, the rule, what was needed and what the token had."""
-        request = f"{shown(self._method)} {shown(self._path)}"
+        request = f"{shown(self._method)} {shown(_without_query(self._path))}"
         if self._allowed:
             granted = " ".join(self.granted) or "nothing (public)"
             return f"allowed: {request} matches {self.rule}; granted by {granted}"
@@ -297,7 +306,7 @@ class Decision:
     def explain(self) -> str:
         """A short human explanation, several lines, for `scopes explain` and logs."""
         lines = [self.reason.split(": ", 1)[0].upper() + f" ({self.code})"]
-        lines.append(f"  request: {shown(self._method)} {shown(self._path)}")
+        lines.append(f"  request: {shown(self._method)} {shown(_without_query(self._path))}")
         lines.append(f"  rule:    {self.rule or '(no rule matched)'}")
         if self._unmet or self._allowed:
             needed = self.needed
@@ -330,6 +339,18 @@ class Decision:
     def _held(self) -> str:
         text = str(self._token) if self._token is not None else ""
         return shown(text) if text else "no scopes"
+
+
+# The name a class was created with, read by type's own descriptor so no metaclass code runs.
+_type_name = type.__dict__["__name__"].__get__
+
+
+def _without_query(path: object) -> object:
+    """A target as messages show it: never its query, where tokens and secrets travel
+    (RFC 6750 §2.3; DESIGN.md, "Logs, limits and the registry")."""
+    if type(path) is str:
+        return path.partition("?")[0]
+    return path
 
 
 def _one_scope(word: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import urllib.parse
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -108,7 +109,11 @@ class Policy:
                     return read
                 token = read
             if type(method) is not str:
-                return Decision.deny(Code.BAD_METHOD, "the method must be a string", method, path)
+                if not isinstance(method, str):
+                    return Decision.deny(
+                        Code.BAD_METHOD, "the method must be a string", method, path
+                    )
+                method = str.__str__(method)  # a str subclass: its plain value, no overrides
             found = self._routes.get((method, path)) if type(path) is str else None
             if found is None:
                 found = self._routed(method, path)
@@ -135,12 +140,13 @@ class Policy:
 
     def _token(self, token_scopes: object, method: object, path: object) -> ScopeSet | Decision:
         """The token's scopes as this policy's catalogue reads them, or the deny saying why not."""
-        if type(token_scopes) is str:
-            text = token_scopes
+        if isinstance(token_scopes, str):
+            text = str.__str__(token_scopes)  # a str subclass: its plain value, no overrides
         elif isinstance(token_scopes, ScopeSet):
             if token_scopes.catalogue is self.catalogue:
                 return token_scopes
-            text = str(token_scopes)  # DESIGN.md: a set means what its own catalogue says
+            # DESIGN.md: a set means what its own catalogue says (no override of a subclass runs)
+            text = ScopeSet.__str__(token_scopes)
         else:
             return Decision.deny(
                 Code.BAD_SCOPES, "token scopes must be a string or a ScopeSet", method, path
@@ -195,6 +201,14 @@ class Policy:
     ) -> Decision:
         """Every root field of the operation that would run must be granted (GraphQL spec)."""
         assert route.graphql is not None
+        smuggled = _graphql_parameter(path)
+        if smuggled is not None:
+            return Decision.deny(
+                Code.GRAPHQL_IN_QUERY_STRING,
+                f"the query string carries the GraphQL parameter {smuggled!r}; several servers "
+                "read it before the body, so only a request with none is decided by its body",
+                method, path, route=route, segments=segments, token=token,
+            )
         if body is None:
             return Decision.deny(
                 Code.BODY_REQUIRED,
@@ -208,7 +222,14 @@ class Policy:
                 f"GraphQL request rejected ({operation.code}): {operation.message}",
                 method, path, route=route, segments=segments, token=token,
             )
-        fields = route.graphql.operations.get(operation.type) or {}
+        fields = route.graphql.operations.get(operation.type)
+        if not fields:
+            return Decision.deny(
+                Code.OPERATION_NOT_ALLOWED,
+                f"the policy lists no {operation.type} field, so no {operation.type} is allowed "
+                "(not even one that selects only __typename)",
+                method, path, route=route, segments=segments, token=token,
+            )
         granting: list[Alternative] = []
         unmet: list[tuple[Alternative, ...]] = []
         first_unmet = ""
@@ -235,6 +256,26 @@ class Policy:
             detail = f" (for {operation.type} field {shown(first_unmet)!r})"
             return Decision.insufficient(route, segments, token, tuple(unmet), method, path, detail)
         return Decision.allow(route, segments, token, tuple(granting), method, path)
+
+
+# The GraphQL-over-HTTP request parameters a server may read from the URL, even on a POST.
+_GRAPHQL_PARAMETERS = frozenset({"query", "operationname", "variables", "extensions"})
+
+
+def _graphql_parameter(target: object) -> str | None:
+    """The first GraphQL request parameter in a target's query string, or None.
+
+    Read as loosely as any server might: `&` or `;` between parameters, the name decoded
+    (`%71uery`, `+`) and compared ignoring case.
+    """
+    if type(target) is not str or "?" not in target:
+        return None
+    query = target.partition("?")[2]
+    for parameter in query.replace(";", "&").split("&"):
+        name = urllib.parse.unquote_plus(parameter.partition("=")[0]).strip()
+        if name.lower() in _GRAPHQL_PARAMETERS:
+            return name
+    return None
 
 
 @functools.cache

@@ -86,6 +86,7 @@ def root_operation(body: object) -> Operation | GraphQLRejection:
     if body is None:
         return _reject("missing-query", 'the request needs a JSON body with a "query"')
     if isinstance(body, (str, bytes, bytearray)):
+        body = str.__str__(body) if isinstance(body, str) else bytes(memoryview(body))
         if _too_large(body):
             message = f"the request body is larger than {MAX_BODY_BYTES} bytes"
             return _reject("body-too-large", message)
@@ -97,7 +98,9 @@ def root_operation(body: object) -> Operation | GraphQLRejection:
     except ImportError:
         message = "GraphQL support is not installed; install scopes[graphql]"
         return _reject("missing-graphql", message)
-    request = body if isinstance(body, dict) else _decode(body)
+    # A dict subclass (an OrderedDict, a framework's own mapping) is read as its plain items,
+    # and str subclasses as their plain values: none of their overrides run here.
+    request = dict.copy(body) if isinstance(body, dict) else _decode(body)
     if isinstance(request, GraphQLRejection):
         return request
 
@@ -114,7 +117,9 @@ def root_operation(body: object) -> Operation | GraphQLRejection:
     if variables is not None and not isinstance(variables, dict):
         message = f'"variables" must be an object or null, not {_kind(variables)}'
         return _reject("bad-variables-or-name", message)
-    if body is request and _too_large(query):
+    query = str.__str__(query)
+    operation_name = None if operation_name is None else str.__str__(operation_name)
+    if isinstance(body, dict) and _too_large(query):
         return _reject("body-too-large", f'"query" is larger than {MAX_BODY_BYTES} bytes')
     if len(query) + len(operation_name or "") <= _CACHED_QUERY_CHARS:
         return _cached_examine(query, operation_name)

@@ -460,7 +460,7 @@ def test_graphql_bodies_that_cannot_be_decided_are_denied(ring):
     mutation = raw_call(app, "POST", "/client/q", token,
                         chunks=(b'{"query": "mutation { deleteEverything }"}',))
     assert mutation.status == 403
-    assert "no mutation field 'deleteEverything'" in mutation.json()["reason"]
+    assert "the policy lists no mutation field" in mutation.json()["reason"]
     padded = json.dumps({**GRAPHQL_QUERY, "padding": "x" * MAX_BODY_BYTES}).encode()
     large = raw_call(app, "POST", "/client/q", token, chunks=(padded[:40_000], padded[40_000:]))
     assert large.status == 413

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scopes import Decision, Policy, ScopeSet
+from scopes import Decision, PermissionScope, Policy, PrincipalScope, ScopeSet
+from scopes.decision import CODES
 from tests import strategies
 
 COURIER = Policy.courier()
@@ -281,3 +282,153 @@ def test_resolve_agrees_with_canonicalizing_first(method, path):
     else:
         assert routed.rejection == canonical
         assert routed.route is None and routed.segments == ()
+
+
+# -- never raises, never an empty reason, whatever the arguments are ----------------------------
+
+
+class Hostile(str):
+    """A str whose every override raises: authorize must read its plain value or refuse it."""
+
+    def __hash__(self):
+        raise RuntimeError("hash")
+
+    def __eq__(self, other):
+        raise RuntimeError("eq")
+
+    def __len__(self):
+        raise RuntimeError("len")
+
+    def __str__(self):
+        raise RuntimeError("str")
+
+    def split(self, *args):
+        raise RuntimeError("split")
+
+    def partition(self, *args):
+        raise RuntimeError("partition")
+
+
+class HostileDict(dict):
+    def get(self, *args):
+        raise RuntimeError("get")
+
+    def __iter__(self):
+        raise RuntimeError("iter")
+
+
+anything = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.binary(max_size=20),
+    st.text(max_size=20), st.lists(st.text(max_size=5), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=3),
+    st.builds(object), st.just(ScopeSet()), st.just(COURIER.parse("read:brands")),
+    st.text(max_size=20).map(Hostile), st.just(HostileDict(query="{ messages { id } }")),
+    st.just(float("nan")), st.just(type), st.just(b"\xff" * 3), st.just(bytearray(b"{}")),
+)
+
+
+@given(
+    st.one_of(anything, tokens),
+    st.one_of(anything, strategies.methods),
+    st.one_of(anything, strategies.paths, st.just("/client/q")),
+    st.one_of(anything, bodies),
+)
+def test_any_value_of_any_type_is_a_deny_or_allow_with_a_reason(scopes, method, path, body):
+    """Whatever each argument is, authorize returns a Decision whose reason, explanation and
+    dict render, and it allows only what the plain values would allow."""
+    decision = COURIER.authorize(scopes, method, path, body=body)
+    assert isinstance(decision, Decision)
+    assert decision.reason and decision.explain() and decision.to_dict()["reason"]
+    assert decision.code in CODES
+    if decision.allowed:
+        assert isinstance(method, str) and isinstance(path, str)
+
+
+def test_hostile_str_subclasses_are_read_as_their_plain_values():
+    allowed = COURIER.authorize(Hostile("read:brands"), Hostile("GET"), Hostile("/brands"))
+    assert allowed.allowed, allowed.reason
+    assert "Hostile" not in allowed.reason
+    body = HostileDict(query="{ messages { id } }")
+    assert COURIER.authorize("user_id:a read:messages", "POST", "/client/q", body=body).allowed
+
+
+# -- hints that work ----------------------------------------------------------------------------
+
+
+@given(st.one_of(tokens, strategies.scopeish_text), strategies.methods, strategies.paths, bodies)
+def test_missing_is_a_scope_string_that_allows_the_request(scopes, method, path, body):
+    """For any denied request whose `missing` is not None, `missing` is a well-formed scope
+    string, and the token with it added is allowed."""
+    decision = COURIER.authorize(scopes, method, path, body=body)
+    missing = decision.missing
+    if decision.allowed or missing is None:
+        return
+    assert COURIER.parse(missing)  # well-formed, and not empty
+    again = COURIER.authorize(f"{scopes} {missing}", method, path, body=body)
+    assert again.allowed, (missing, again.reason)
+
+
+MISSING = [
+    pytest.param("", "GET", "/brands/acme", "read:brands:acme", id="narrowest"),
+    pytest.param("", "GET", "/brands/my%20brand", "read:brands", id="space-falls-back-to-bare"),
+    pytest.param("", "GET", "/brands/%22x%22", "read:brands", id="quote-falls-back-to-bare"),
+    pytest.param("", "GET", "/brands/caf%C3%A9", "read:brands", id="non-ascii-falls-back-to-bare"),
+    pytest.param("user_id:pigeon", "GET", "/users/pigeon/preferences", "read:preferences",
+                 id="user-present"),
+    pytest.param("", "GET", "/users/pigeon/preferences", "read:preferences user_id:pigeon",
+                 id="user-added"),
+    pytest.param("read:preferences", "GET", "/users/my%20id/preferences", None,
+                 id="an-id-no-scope-can-carry"),
+    pytest.param("", "GET", "/nope", None, id="no-route"),
+]
+
+
+@pytest.mark.parametrize(("scopes", "method", "path", "missing"), MISSING)
+def test_missing_table(scopes, method, path, missing):
+    assert COURIER.authorize(scopes, method, path).missing == missing
+
+
+def test_missing_for_graphql_covers_every_field_that_lacks():
+    policy = Policy.from_toml(
+        '[scopes."a"]\n[scopes."b"]\n[[graphql]]\npath = "/q"\n'
+        '[graphql.query.x]\nany_of = ["a"]\n[graphql.query.y]\nany_of = ["b"]\n'
+    )
+    body = '{"query": "{ x y }"}'
+    decision = policy.authorize("", "POST", "/q", body=body)
+    assert decision.missing == "a b"
+    assert policy.authorize(decision.missing, "POST", "/q", body=body).allowed
+
+
+# -- a scope set means what its own policy says --------------------------------------------------
+
+UID_POLICY = Policy.from_toml(
+    'principal = "uid"\n[scopes."read:prefs"]\n[[endpoints]]\nmethods = ["GET"]\n'
+    'path = "/u/{uid}/prefs"\nany_of = ["read:prefs"]\nprincipal_param = "uid"\n'
+)
+SAME_NAMES = Policy.from_toml(
+    '[scopes."read:prefs"]\n[[endpoints]]\nmethods = ["GET"]\n'
+    'path = "/u/{user_id}/prefs"\nany_of = ["read:prefs"]\nprincipal_param = "user_id"\n'
+)
+
+
+def test_user_ids_are_the_ids_of_the_sets_own_principal():
+    assert UID_POLICY.parse("uid:alice user_id:bob read:prefs").user_ids == {"alice"}
+    assert COURIER.parse("uid:alice user_id:bob").user_ids == {"bob"}
+
+
+def test_a_set_from_another_catalogue_is_read_again_by_the_deciding_one():
+    courier_set = COURIER.parse("user_id:alice read:prefs")
+    assert not UID_POLICY.authorize(courier_set, "GET", "/u/alice/prefs").allowed
+    uid_set = UID_POLICY.parse("uid:alice read:prefs")
+    assert UID_POLICY.authorize(uid_set, "GET", "/u/alice/prefs").allowed
+    assert not SAME_NAMES.authorize(uid_set, "GET", "/u/alice/prefs").allowed
+    # `read:prefs` is unknown to Courier, so a set read there grants nothing there; read again
+    # by a policy that declares it, it grants.
+    assert courier_set.grants == frozenset()
+    assert SAME_NAMES.authorize(courier_set, "GET", "/u/alice/prefs").allowed
+
+
+def test_a_set_built_from_nodes_is_read_from_its_text():
+    forged = ScopeSet([PrincipalScope("user_id", "alice"), PermissionScope("read:prefs")])
+    assert not UID_POLICY.authorize(forged, "GET", "/u/alice/prefs").allowed
+    assert SAME_NAMES.authorize(forged, "GET", "/u/alice/prefs").allowed

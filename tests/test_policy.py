@@ -66,6 +66,22 @@ def test_error_names_file_line_entry_and_fix():
 
 MISTAKES = [
     pytest.param(
+        '[[endpoints]]\nmethods = ["GET"]\npath = "/u/{user_id}"\npublic = true\n'
+        'principal_param = "user_id"',
+        "`public = true` and `principal_param` contradict each other: a public route binds no "
+        "user",
+        "drop `principal_param`, or replace `public = true` with an `any_of`",
+        id="public-with-a-binding",
+    ),
+    pytest.param(
+        '[[endpoints]]\nmethods = ["GET"]\npath = "/items/admin"\nany_of = ["read:things"]\n'
+        '[[endpoints]]\nmethods = ["PUT"]\npath = "/items/Admin"\nany_of = ["write:things"]',
+        "path segments 'admin' and 'Admin' differ only in case: a case-insensitive router "
+        "cannot tell their routes apart",
+        "spell the segment one way in every route",
+        id="literals-differ-only-in-case",
+    ),
+    pytest.param(
         '[[endpoints]]\nmethods = ["GET"]\npath = "/t/{id}"\nany_of = ["read:things:{other}"]',
         "placeholder {other} is not a parameter of the path",
         "use one of the path's parameters ({id})",
@@ -221,6 +237,23 @@ def test_each_mistake_gives_its_message(body, message, fix):
         assert error.fix == fix
 
 
+def test_routes_no_request_can_tell_apart_are_placed_at_the_later_entry():
+    error = error_of(
+        """
+        [[endpoints]]
+        methods = ["GET"]
+        path = "/items/admin"
+        any_of = ["read:things"]
+
+        [[endpoints]]
+        methods = ["GET"]
+        path = "/items/ADMIN"
+        any_of = ["read:things"]
+        """
+    )
+    assert (error.entry, error.line) == ("endpoints[1]", 16)
+
+
 def test_unreadable_policy_files(tmp_path):
     with pytest.raises(PolicyError, match="policy file not found"):
         Policy.from_file(tmp_path / "missing.toml")
@@ -353,3 +386,12 @@ def test_random_policies_never_raise(policy, scopes, method, path):
     """Any policy, any request: a Decision, never an exception or an internal error."""
     decision = policy.authorize(scopes, method, path)
     assert decision.code != "internal-error" and decision.reason
+
+
+@given(random_policies(), st.sampled_from(["", "read:things", "write:things:a", "read:things:b"]),
+       st.sampled_from(["GET", "PUT"]), request_paths)
+def test_missing_allows_on_random_policies(policy, scopes, method, path):
+    """On any policy: a denied request's `missing`, added to the token, allows it."""
+    decision = policy.authorize(scopes, method, path)
+    if not decision.allowed and decision.missing is not None:
+        assert policy.authorize(f"{scopes} {decision.missing}", method, path).allowed
