@@ -10,7 +10,7 @@ authorization request is made: that is a deny too, just not one with this code.
 
 from __future__ import annotations
 
-__all__ = ["ATTACK_PATHS"]
+__all__ = ["ATTACK_PATHS", "CASE_VARIANTS"]
 
 ATTACK_PATHS: list[tuple[str, str]] = [
     # Dot segments, raw.
@@ -168,4 +168,13 @@ ATTACK_PATHS: list[tuple[str, str]] = [
     ("/brands/abc?" + "q" * 8181, "too-long"),
     ("/brands/" + "a" * 100_000, "too-long"),
     ("/" + "%2e" * 40_000, "too-long"),
+]
+
+# Courier routes spelled in another case: case-insensitive routers (Express's default, ASP.NET
+# Core) would run the route; scopes matches literals exactly, so none of these is allowed, for
+# any token (their code is "no-route" or, for GraphQL, a method or body problem).
+CASE_VARIANTS: list[str] = [
+    "/BRANDS", "/Brands", "/bRaNdS/acme", "/BRANDS/acme", "/Brands/acme",
+    "/USERS/pigeon/preferences", "/users/pigeon/Preferences", "/users/pigeon/PREFERENCES/t1",
+    "/Users/pigeon/tokens/t1", "/users/pigeon/TOKENS/t1", "/CLIENT/q", "/client/Q",
 ]

@@ -432,3 +432,14 @@ def test_a_set_built_from_nodes_is_read_from_its_text():
     forged = ScopeSet([PrincipalScope("user_id", "alice"), PermissionScope("read:prefs")])
     assert not UID_POLICY.authorize(forged, "GET", "/u/alice/prefs").allowed
     assert SAME_NAMES.authorize(forged, "GET", "/u/alice/prefs").allowed
+
+
+def test_case_variants_of_routes_are_never_allowed():
+    from tests.attack_paths import CASE_VARIANTS
+
+    everything = ("user_id:pigeon read:brands write:brands read:preferences write:preferences "
+                  "read:user-tokens write:user-tokens read:messages")
+    for target in CASE_VARIANTS:
+        for method in ("GET", "PUT", "PATCH", "DELETE", "POST"):
+            decision = COURIER.authorize(everything, method, target, body='{"query": "{ messages }"}')
+            assert not decision.allowed and decision.code == "no-route", (method, target)

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from scopes import Policy
-from tests.attack_paths import ATTACK_PATHS
+from tests.attack_paths import ATTACK_PATHS, CASE_VARIANTS
 from tests.servers import free_port, scopes_server
 from tests.test_gateway import authz as _authz_fixture  # noqa: F401
 from tests.test_gateway import issuer, tokens  # noqa: F401  (fixtures)
@@ -165,7 +165,7 @@ def test_attack_paths_never_reach_the_api_for_what_the_token_may_not_access(stac
     token = tokens["bearer"]
     policy = Policy.courier()
     scopes = policy.parse("user_id:pigeon read:brands:acme read:preferences read:messages")
-    targets = [raw for raw, _ in ATTACK_PATHS if isinstance(raw, str)] + EXTRA_ATTACKS
+    targets = [raw for raw, _ in ATTACK_PATHS if isinstance(raw, str)] + EXTRA_ATTACKS + CASE_VARIANTS
     before = len(Recorder.seen)
     statuses = {}
     for raw in targets:
