@@ -56,6 +56,14 @@ def main() -> None:
         runner.bench_func(f"parse: {label} valid", catalogue._parse_uncached, valid)
         runner.bench_func(f"parse: {label} invalid at the end", _parse_error, catalogue, invalid)
 
+    # -- the worst shapes (DESIGN.md, "Costs"): a megabyte of each parses or fails in under a
+    # second, and 10x the input costs about 10x the time (tests/test_costs.py checks that) ----
+    for label, text in worst_shapes(1_000_000).items():
+        runner.bench_func(f"parse: 1 MB of {label}", _parse_any, catalogue, text)
+    for label, query in largest_graphql().items():
+        runner.bench_func(f"graphql: the largest document the limits let through, {label}",
+                          _examine_uncached, query)
+
     # -- authorize: warm (token already a ScopeSet), against the hand-written floor ------------
     warm = [(courier.parse(s), m, p) for s, m, p in MIX]
     floor = [(t.grants, t.user_ids, m, p) for t, m, p in warm]
@@ -103,6 +111,42 @@ def main() -> None:
                            time_mix(small.authorize, small_mix), inner_loops=len(small_mix))
     runner.bench_time_func("authorize: generated 10,000 endpoints, per decision",
                            time_mix(big.authorize, big_mix), inner_loops=len(big_mix))
+
+
+def worst_shapes(size: int) -> dict[str, str]:
+    """Inputs of about `size` characters in the shapes that cost a naive reader the most."""
+    return {
+        "one-letter scopes": " ".join(["a"] * (size // 2)),
+        "one-letter scopes, invalid at the end": " ".join(["a"] * (size // 2)) + ":",
+        "one scope": "a" * size,
+        "unknown scopes with 10,000 colons each": " ".join(["x:" * 10_000 + "y"] * (size // 20_002)),
+        "qualified scopes with 10,000 colons each": " ".join(
+            ["read:brands:" + "x:" * 10_000 + "y"] * (size // 20_014)
+        ),
+    }
+
+
+def largest_graphql() -> dict[str, str]:
+    """Documents at the limits scopes.graphql lets through (5,000 tokens, 64 levels)."""
+    return {
+        "root fields": "{ " + " ".join(f"f{i}" for i in range(4990)) + " }",
+        "fragments": "{ " + " ".join(f"...f{i}" for i in range(500)) + " } "
+        + " ".join(f"fragment f{i} on Q {{ a{i} }}" for i in range(500)),
+        "nested": "{ a " * 32 + "{ b }" + " }" * 32,
+    }
+
+
+def _parse_any(catalogue, text):
+    try:
+        catalogue._parse_uncached(text)
+    except scopes.ScopeSyntaxError:
+        pass
+
+
+def _examine_uncached(query):
+    from scopes.graphql import _examine, _graphql_language
+
+    return _examine(query, None, _graphql_language())
 
 
 def rename(text: str, k: int) -> str:
