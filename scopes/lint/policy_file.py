@@ -23,7 +23,7 @@ from scopes.lint.report import Lines
 from scopes.lint.rules import Mentions, Rules
 from scopes.policy.compile import CompileError, PathTemplate, Route, Router
 from scopes.policy.load import load_policy_dict
-from scopes.policy.schema import PolicyModel
+from scopes.policy.schema import EndpointModel, GraphQLModel, PolicyModel
 
 __all__ = ["PolicyStrings", "check_policy", "is_policy"]
 
@@ -58,7 +58,11 @@ class PolicyStrings:
 
 
 def check_policy(
-    text: str, data: dict, found: list[Found], keys: dict[tuple, int], file: str
+    text: str,
+    data: dict[str, Any],
+    found: list[Found],
+    keys: dict[tuple[str | int, ...], int],
+    file: str,
 ) -> tuple[PolicyStrings, list[Diagnostic]]:
     """The scope strings to lint (as requirements) and the file-level findings (file offsets)."""
     lines = Lines(text)
@@ -89,8 +93,10 @@ def check_policy(
 
     places = _places(model, by_path)
     extra, failing = _routes(model, places)
-    for found, entry in strings:
-        if any(d.is_error for d in rules.lint(found.value, token=False)):
+    for string, entry in strings:
+        if isinstance(string.value, str) and any(
+            d.is_error for d in rules.lint(string.value, token=False)
+        ):
             failing.add(entry)
     try:
         policy = Policy.from_toml(text, file=file)
@@ -116,13 +122,18 @@ def check_policy(
     return PolicyStrings(rules, tuple(strings)), extra
 
 
-def _add(strings: list, by_path: dict, path: tuple, entry: str) -> None:
+ByPath = dict[tuple[str | int, ...], Found]
+
+
+def _add(
+    strings: list[tuple[Found, str]], by_path: ByPath, path: tuple[str | int, ...], entry: str
+) -> None:
     found = by_path.get(path)
     if found is not None and found.kind == "str":
         strings.append((found, entry))
 
 
-def _places(model: PolicyModel, by_path: dict) -> dict[str, Found]:
+def _places(model: PolicyModel, by_path: ByPath) -> dict[str, Found]:
     """Where each endpoint's and GraphQL entry's path is written, by entry (`Route.origin`)."""
     places = {}
     for kind, entries in (("endpoints", model.endpoints), ("graphql", model.graphql)):
@@ -144,28 +155,31 @@ def _routes(model: PolicyModel, places: dict[str, Found]) -> tuple[list[Diagnost
     duplicated = set()
     unique: list[Route] = []
     first: dict[tuple[str, tuple[str | None, ...]], str] = {}
-    for kind, entries in (("endpoints", model.endpoints), ("graphql", model.graphql)):
-        for index, entry in enumerate(entries):
-            origin = f"{kind}[{index}]"
-            try:
-                template = PathTemplate.parse(entry.path)
-            except CompileError:
-                continue  # the loader says what is wrong with the template
-            for method in entry.methods:
-                seen = first.setdefault((method, template.key), origin)
-                place = places.get(origin)
-                if seen == origin:
-                    unique.append(Route(method, template, (), origin=origin))
-                elif place is not None:
-                    duplicated.add(origin)
-                    out.append(diagnostic(
-                        "S403",
-                        f"{origin}: route {method} {entry.path} is declared twice (also by "
-                        f"{seen}); the two would match the same requests; merge them or "
-                        "remove one",
-                        place.start,
-                        place.end,
-                    ))
+    entries: list[tuple[str, int, EndpointModel | GraphQLModel]] = [
+        *(("endpoints", index, entry) for index, entry in enumerate(model.endpoints)),
+        *(("graphql", index, entry) for index, entry in enumerate(model.graphql)),
+    ]
+    for kind, index, entry in entries:
+        origin = f"{kind}[{index}]"
+        try:
+            template = PathTemplate.parse(entry.path)
+        except CompileError:
+            continue  # the loader says what is wrong with the template
+        for method in entry.methods:
+            seen = first.setdefault((method, template.key), origin)
+            place = places.get(origin)
+            if seen == origin:
+                unique.append(Route(method, template, (), origin=origin))
+            elif place is not None:
+                duplicated.add(origin)
+                out.append(diagnostic(
+                    "S403",
+                    f"{origin}: route {method} {entry.path} is declared twice (also by "
+                    f"{seen}); the two would match the same requests; merge them or "
+                    "remove one",
+                    place.start,
+                    place.end,
+                ))
     try:
         router = Router(unique)
     except CompileError:

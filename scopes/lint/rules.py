@@ -147,19 +147,17 @@ class Rules:
         has_other = False
         bare: set[str] = set()
         for t in tokens:
-            kind = type(t.scope)
-            if kind is PrincipalScope:
+            if isinstance(t.scope, PrincipalScope):
                 has_principal = True
             else:
                 has_other = True
-                if kind is PermissionScope and t.scope.qualifier is None:
+                if isinstance(t.scope, PermissionScope) and t.scope.qualifier is None:
                     bare.add(t.scope.name)
         seen: dict[Scope, _Token] = {}
         specs = self.catalogue.specs
         for t in tokens:
             out = found[t.part]
             scope = t.scope
-            kind = type(scope)
             first = seen.get(scope)
             if first is not None:
                 out.append(diagnostic(
@@ -167,10 +165,10 @@ class Rules:
                 ))
                 continue
             seen[scope] = t
-            if kind is UnknownScope:
+            if isinstance(scope, UnknownScope):
                 out.append(self._unknown(t))
                 continue
-            if kind is PermissionScope:
+            if isinstance(scope, PermissionScope):
                 if scope.qualifier is not None and scope.name in bare:
                     out.append(diagnostic(
                         "S201",
@@ -200,7 +198,7 @@ class Rules:
                         t.end,
                     ))
                 if (
-                    kind is PermissionScope
+                    isinstance(scope, PermissionScope)
                     and self.mentions is not None
                     and not self.mentions.grants(scope)
                 ):
