@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -45,7 +46,10 @@ class ScopeSpec:
     description: str = ""
 
 
-UnknownKind = Literal["unknown", "takes-no-qualifier", "needs-id"]
+UnknownKind = Literal["unknown", "takes-no-qualifier", "needs-id", "list"]
+
+# What joins the scopes of a list written as one token: `a,b`, `["a","b"]`, `'a'`.
+_LIST_PUNCTUATION = re.compile(r"[,\[\]'\"]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +57,8 @@ class Unknown:
     """Why a well-formed scope token means nothing in a catalogue, in the words every tool uses.
 
     `kind` is "needs-id" (the principal without an id), "takes-no-qualifier" (`read:messages:x`
-    where `read:messages` takes none; `name` is that scope) or "unknown". `suggestion` is the
+    where `read:messages` takes none; `name` is that scope), "list" (known scopes joined by
+    commas or brackets; `suggestion` is them separated by spaces) or "unknown". `suggestion` is the
     known scope it most likely meant; `case_fix` is set only when the one catalogue name it
     differs from in case alone makes a safe automatic fix.
     """
@@ -71,6 +76,11 @@ class Unknown:
             return f"{text!r} needs an id: write '{text}:<id>' with the id of the user"
         if self.kind == "takes-no-qualifier":
             return f"scope {self.name!r} takes no qualifier, so {text!r} is unknown; write {self.name!r}"
+        if self.kind == "list":
+            return (
+                f"{text!r} looks like part of a comma-separated list; scopes are separated by "
+                f"single spaces: write {self.suggestion!r}"
+            )
         if self.suggestion is None:
             return f"unknown scope {text!r}"
         return f"unknown scope {text!r}; did you mean {self.suggestion!r}?"
@@ -218,6 +228,10 @@ class Catalogue:
         return self._unknown(text)
 
     def _unknown(self, text: str) -> Unknown:
+        if "," in text or "[" in text or "]" in text:
+            items = [item for item in _LIST_PUNCTUATION.split(text) if item]
+            if any(self.known(item) for item in items):
+                return Unknown(text, "list", " ".join(items), None)
         if text == self.principal:
             return Unknown(text, "needs-id", f"{text}:<id>", None)
         colon = text.rfind(":", 0, self._longest + 1)

@@ -296,7 +296,9 @@ class Decision:
         """One line: the verdict, the rule, what was needed and what the token had."""
         request = f"{shown(self._method)} {shown(_without_query(self._path))}"
         if self._allowed:
-            granted = " ".join(self.granted) or "nothing (public)"
+            granted = " ".join(self.granted) or (
+                "nothing (public)" if not self._granting else "any valid token"
+            )
             return f"allowed: {request} matches {self.rule}; granted by {granted}"
         if self._code is Code.INSUFFICIENT_SCOPE:
             needed = " or ".join(self.needed)

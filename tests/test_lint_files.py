@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from scopes import Policy
+from scopes import Policy, PolicyError
 from scopes.lint.config import ConfigError, LintConfig, find_config
 from scopes.lint.files import lint_file, lint_text
 from scopes.lint.rules import rules_for
@@ -576,3 +576,12 @@ def test_each_policy_rule_fires_on_its_example_and_not_on_the_near_miss(code, ba
 
     assert code in found(bad)
     assert found(good) == []
+
+
+@pytest.mark.parametrize("entry", ["read:brands,write:brands", "  "], ids=["comma-list", "empty"])
+def test_the_linter_and_the_loader_say_the_same(entry):
+    text = f'[scopes."read:brands"]\n[scopes."write:brands"]\n[[endpoints]]\nmethods = ["GET"]\npath = "/b"\nany_of = ["{entry}"]\n'
+    with pytest.raises(PolicyError) as caught:
+        Policy.from_toml(text)
+    [finding] = [f for f in lint_text("policy.toml", text, RULES, KEYS) if f.diagnostic.is_error]
+    assert finding.diagnostic.message.startswith(caught.value.message)

@@ -66,6 +66,30 @@ def test_error_names_file_line_entry_and_fix():
 
 MISTAKES = [
     pytest.param(
+        '[[endpoints]]\nmethods = []\npath = "/t"\nany_of = ["read:things"]',
+        "`methods` must not be empty", None, id="no-methods",
+    ),
+    pytest.param(
+        '[[endpoints]]\nmethods = ["GET", 1]\npath = "/t"\nany_of = ["read:things"]',
+        "`methods[1]` must be a string, not a number", None, id="method-not-a-string",
+    ),
+    pytest.param(
+        '[[endpoints]]\nmethods = ["GET"]\npath = "/t"\npublic = "yes"',
+        "`public` must be true or false, not a string", None, id="public-not-a-boolean",
+    ),
+    pytest.param(
+        '[[endpoints]]\nmethods = ["GET"]\npath = "/t"\nany_of = []',
+        "`any_of` must not be empty", None, id="any-of-empty",
+    ),
+    pytest.param(
+        '[[endpoints]]\nmethods = ["GET"]\npath = "/t"\nany_of = ["read:things,write:things"]',
+        "'read:things,write:things' looks like part of a comma-separated list; scopes are "
+        "separated by single spaces: write 'read:things write:things'",
+        "if all are needed, write 'read:things write:things'; if any one suffices: "
+        '["read:things", "write:things"]',
+        id="comma-separated-alternative",
+    ),
+    pytest.param(
         '[[endpoints]]\nmethods = ["GET"]\npath = "/u/{user_id}"\npublic = true\n'
         'principal_param = "user_id"',
         "`public = true` and `principal_param` contradict each other: a public route binds no "
@@ -165,7 +189,7 @@ MISTAKES = [
     pytest.param(
         '[[endpoints]]\nmethods = ["GET"]\npath = "/t"\nany_of = ["  "]',
         "an empty alternative would allow any token",
-        "write `public = true` if no scope is needed",
+        "write `authenticated = true` for any valid token, or `public = true` if no token is needed",
         id="empty-alternative",
     ),
     pytest.param(
@@ -176,14 +200,15 @@ MISTAKES = [
     ),
     pytest.param(
         '[[endpoints]]\nmethods = ["GET"]\npath = "/t"',
-        'needs `any_of = ["scope ...", ...]` (or `public = true`)',
+        'needs `any_of = ["scope ...", ...]` (or `authenticated = true`, or `public = true`)',
         None,
         id="no-requirement",
     ),
     pytest.param(
         '[[endpoints]]\nmethods = ["GET"]\npath = "/t"\nany_of = ["read:things"]\nanyof = []',
         "unknown key 'anyof'",
-        "remove it or correct its spelling (see scopes/policy/courier.toml for the format)",
+        'remove it or correct its spelling (`scopes schema` prints the policy format; README.md, '
+        '"Policy files", shows it)',
         id="unknown-key",
     ),
     pytest.param(
@@ -235,6 +260,24 @@ def test_each_mistake_gives_its_message(body, message, fix):
         assert error.message == message or error.message.startswith(message + " (")
     if fix is not None:
         assert error.fix == fix
+
+
+PYDANTIC_WORDING = ("Input should", "should have at least", "after validation", "Field required",
+                    "Extra inputs", "validation error", "type=")
+
+
+@pytest.mark.parametrize("body", [p.values[0] for p in MISTAKES])
+def test_no_message_shows_pydantic_wording_or_points_into_the_package(body):
+    text = str(error_of(body))
+    assert not any(words in text for words in PYDANTIC_WORDING), text
+    assert "scopes/policy/" not in text and "site-packages" not in text, text
+    assert "at at" not in text
+
+
+def test_a_wrong_version_is_named_at_its_line():
+    with pytest.raises(PolicyError) as caught:
+        Policy.from_toml('name = "x"\nversion = 2\n', file="p.toml")
+    assert str(caught.value) == "p.toml:2: `version` must be 1, not 2\n    fix: write `version = 1`"
 
 
 def test_routes_no_request_can_tell_apart_are_placed_at_the_later_entry():

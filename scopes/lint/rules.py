@@ -14,7 +14,7 @@ from scopes.evaluate import Policy
 from scopes.lint.codes import diagnostic
 from scopes.lint.diagnostic import Diagnostic
 from scopes.model import PermissionScope, PrincipalScope, Scope, UnknownScope
-from scopes.policy.compile import Alternative, NeedKind, Route
+from scopes.policy.compile import EMPTY_ALTERNATIVE, Alternative, NeedKind, Route
 from scopes.syntax import scope_tokens
 
 __all__ = ["Mentions", "Rules", "lint", "rules_for"]
@@ -29,7 +29,6 @@ def __dir__() -> list[str]:
 
 # `<user-id>`, `${USER_ID}`, `$USER_ID`, `{id}`, `{{ ... }}`: copied from docs or a template.
 _PLACEHOLDER = re.compile(r"<[^<>]*>|\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\{\{|\}\}|\{[^{}]*\}")
-_LIST_PUNCTUATION = re.compile(r"[,\[\]'\"]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +113,8 @@ class Rules:
             out = found[index]
             if not text.strip(" "):
                 end = max(len(text), 1)
-                out.append(diagnostic("S101", "empty scope string: it grants nothing", 0, end))
+                message = "empty scope string: it grants nothing" if token else EMPTY_ALTERNATIVE
+                out.append(diagnostic("S101", message, 0, end))
                 continue
             try:
                 tokens = scope_tokens(text)
@@ -220,24 +220,18 @@ class Rules:
             ))
 
     def _unknown(self, t: _Token) -> Diagnostic:
-        text = t.text
-        if "," in text or "[" in text or "]" in text:
-            items = [item for item in _LIST_PUNCTUATION.split(text) if item]
-            if any(self.catalogue.known(item) for item in items):
-                return diagnostic(
-                    "S106",
-                    f"{text!r} looks like part of a comma-separated list; scopes are separated "
-                    f"by single spaces: write {' '.join(items)!r}",
-                    t.start,
-                    t.end,
-                )
-        unknown = self._unknown_of(text)
+        unknown = self._unknown_of(t.text)
         code = _UNKNOWN_CODES[unknown.kind]
         return diagnostic(code, unknown.message, t.start, t.end, unknown.case_fix)
 
 
 # How the catalogue's reading of an unknown token maps to lint codes.
-_UNKNOWN_CODES = {"needs-id": "S104", "takes-no-qualifier": "S103", "unknown": "S102"}
+_UNKNOWN_CODES = {
+    "needs-id": "S104",
+    "takes-no-qualifier": "S103",
+    "list": "S106",
+    "unknown": "S102",
+}
 
 
 def _also(first: _Token, again: _Token) -> str:

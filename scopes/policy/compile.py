@@ -20,6 +20,8 @@ from scopes.model import PermissionScope, PrincipalScope, ScopeSet
 from scopes.paths import PathRejection, canonical_segments, plain_segment, raw_target
 
 __all__ = [
+    "ANY_TOKEN",
+    "EMPTY_ALTERNATIVE",
     "Alternative",
     "CompileError",
     "GraphQLRoute",
@@ -293,17 +295,25 @@ def _judge(needs: tuple[Need, ...], needs_principal: bool) -> Judge:
     return judge
 
 
+ANY_TOKEN = (Alternative((), False),)
+EMPTY_ALTERNATIVE = (
+    "an empty alternative would allow any token: write `authenticated = true` for any valid "
+    "token, or `public = true` if no token is needed"
+)  # `authenticated = true`: met by any valid token
+
+
 def requirement(
     any_of: Iterable[str], template: PathTemplate, catalogue: Catalogue
 ) -> tuple[Alternative, ...]:
-    """Compile `any_of` (each a scope string whose scopes are all needed) for a route."""
+    """Compile `any_of` (each a scope string whose scopes are all needed) for a route.
+
+    No alternative at all is a public route; `ANY_TOKEN` is `authenticated = true`.
+    """
     alternatives = []
     for text in any_of:
         if not text.strip():
-            raise CompileError(
-                "an empty alternative would allow any token",
-                "write `public = true` if no scope is needed",
-            )
+            message, _, fix = EMPTY_ALTERNATIVE.partition(": ")
+            raise CompileError(message, fix)
         try:
             scopes = catalogue.parse_scopes(text)
         except ScopeSyntaxError as error:
@@ -349,6 +359,10 @@ def _unknown_scope(text: str, catalogue: Catalogue) -> CompileError:
     unknown = catalogue.unknown(text)
     if unknown.kind == "takes-no-qualifier":
         fix = f"or declare `qualifier = ...` under [scopes.{unknown.name!r}] if it takes one"
+    elif unknown.kind == "list":
+        items = (unknown.suggestion or "").split()
+        either = ", ".join(f'"{item}"' for item in items)
+        fix = f"if all are needed, write {unknown.suggestion!r}; if any one suffices: [{either}]"
     elif unknown.suggestion is not None:
         fix = f"or declare it under [scopes.{text!r}] if it is a new scope"
     else:
@@ -462,7 +476,13 @@ class Route:
 
     @property
     def public(self) -> bool:
+        """No token is needed."""
         return not self.alternatives and self.graphql is None
+
+    @property
+    def authenticated(self) -> bool:
+        """Any valid token passes, even one with no scopes."""
+        return self.alternatives == ANY_TOKEN
 
 
 class _Node:

@@ -102,6 +102,16 @@ class _Lines:
                     return number
         return None
 
+    def top_level(self, key: str) -> int | None:
+        """`key = ...` before the first table header."""
+        for number, line in enumerate(self._lines, 1):
+            stripped = line.strip()
+            if stripped.startswith("["):
+                return None
+            if stripped.split("=", 1)[0].strip().strip("\"'") == key:
+                return number
+        return None
+
     def named_entry(self, table: str, key: str) -> int | None:
         """`[table."key"]`, `[table.key]`, or `"key" = ...` / `key = ...` inside `[table]`."""
         headers = {f'[{table}."{key}"]', f"[{table}.'{key}']", f"[{table}.{key}]"}
@@ -123,25 +133,67 @@ def _toml_error_line(message: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
+FORMAT_HINT = "`scopes schema` prints the policy format; README.md, \"Policy files\", shows it"
+
+# Pydantic's error types in the words of a policy file. Its own messages ("Input should be
+# 1", "List should have at least 1 item after validation") never reach a user.
+_EXPECTED = {
+    "string_type": "a string",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "dict_type": "a table",
+    "model_type": "a table",
+    "model_attributes_type": "a table",
+    "int_type": "a whole number",
+}
+
+
 def _schema_error(error: ValidationError, file: str, lines: _Lines) -> PolicyError:
     first = error.errors()[0]
     loc = first["loc"]
     entry, line = _entry_of(loc, lines)
-    field = ".".join(str(part) for part in (loc[2:] if entry else loc))
-    text = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
+    key = "".join(
+        f"[{part}]" if isinstance(part, int) else f".{part}" for part in (loc[2:] if entry else loc)
+    ).lstrip(".") or "the policy"
+    if line is None and loc and isinstance(loc[0], str):
+        line = lines.top_level(loc[0])
+    kind, context = first["type"], first.get("ctx") or {}
+    fix = FORMAT_HINT
+    if kind == "extra_forbidden":
         message = f"unknown key {str(loc[-1])!r}"
-        fix = "remove it or correct its spelling (see scopes/policy/courier.toml for the format)"
-    elif first["type"] == "missing":
+        fix = f"remove it or correct its spelling ({FORMAT_HINT})"
+    elif kind == "missing":
         message = f"missing required key {str(loc[-1])!r}"
         fix = f"add `{loc[-1]} = ...`"
+    elif kind == "literal_error" and loc == ("version",):
+        message = f"`version` must be 1, not {first['input']!r}"
+        fix = "write `version = 1`"
+    elif kind in ("too_short", "string_too_short"):
+        message = f"`{key}` must not be empty"
+    elif kind in ("too_long", "string_too_long"):
+        message = f"`{key}` is longer than {context.get('max_length', 'allowed')} characters"
+    elif kind in _EXPECTED:
+        message = f"`{key}` must be {_EXPECTED[kind]}, not {_kind(first['input'])}"
+    elif kind == "value_error":
+        message = str(context.get("error", "")) or f"`{key}` has a value that is not allowed"
     else:
-        message = f"{field}: {text}" if field else text
-        fix = "see scopes/policy/courier.toml for the expected format"
+        message = f"`{key}` has a value of the wrong kind ({_kind(first['input'])})"
     more = len(error.errors()) - 1
     if more:
         message += f" (and {more} more problem{'s' if more > 1 else ''})"
     return PolicyError(message, file=file, line=line, entry=entry, fix=fix)
+
+
+def _kind(value: object) -> str:
+    """A TOML value's kind in a reader's words."""
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    names = {str: "a string", int: "a number", float: "a number", list: "a list", dict: "a table"}
+    for kind, name in names.items():
+        if isinstance(value, kind):
+            return name
+    return f"a {type(value).__name__}"
 
 
 def _entry_of(loc: tuple[int | str, ...], lines: _Lines) -> tuple[str | None, int | None]:
@@ -203,7 +255,7 @@ class _Checker:
                 "binds no user",
                 "drop `principal_param`, or replace `public = true` with an `any_of`",
             )
-        alternatives = c.requirement(endpoint.any_of or (), template, catalogue)
+        alternatives = _requirement(endpoint, template, catalogue)
         if endpoint.principal_param is not None:
             alternatives = c.bind_principal(
                 endpoint.principal_param, alternatives, template, catalogue
@@ -221,7 +273,7 @@ class _Checker:
             compiled = {}
             for name, spec in fields.items():
                 with self.located(f"{entry}.{operation}.{name}", None):
-                    compiled[name] = c.requirement(spec.any_of or (), template, catalogue)
+                    compiled[name] = _requirement(spec, template, catalogue)
             operations[operation] = compiled
         if not any(operations.values()):
             raise c.CompileError(
@@ -290,6 +342,14 @@ class _Checker:
             with self.located(entry, line):
                 roles[name] = c.role(text, catalogue)
         return roles
+
+def _requirement(
+    spec: EndpointModel | FieldModel, template: c.PathTemplate, catalogue: Catalogue
+) -> tuple[c.Alternative, ...]:
+    if spec.authenticated:
+        return c.ANY_TOKEN
+    return c.requirement(spec.any_of or (), template, catalogue)
+
 
 def _is_single_token(text: str) -> bool:
     try:

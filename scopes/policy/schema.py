@@ -29,14 +29,27 @@ class ScopeModel(_Strict):
 
 class _Requirement(_Strict):
     any_of: list[str] | None = Field(default=None, min_length=1)
-    public: bool = False
+    public: bool = False  # no token needed
+    authenticated: bool = False  # any valid token, even one with no scopes
 
     @model_validator(mode="after")
-    def _one_of_any_of_or_public(self) -> Self:
-        if self.public and self.any_of is not None:
-            raise ValueError("give either `any_of` or `public = true`, not both")
-        if not self.public and self.any_of is None:
-            raise ValueError("needs `any_of = [\"scope ...\", ...]` (or `public = true`)")
+    def _exactly_one_kind(self) -> Self:
+        given = [
+            name
+            for name, present in (
+                ("`any_of`", self.any_of is not None),
+                ("`public = true`", self.public),
+                ("`authenticated = true`", self.authenticated),
+            )
+            if present
+        ]
+        if len(given) > 1:
+            raise ValueError(f"give one of {' or '.join(given)}, not both")
+        if not given:
+            raise ValueError(
+                'needs `any_of = ["scope ...", ...]` (or `authenticated = true`, or '
+                "`public = true`)"
+            )
         return self
 
 
