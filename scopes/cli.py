@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from scopes._distribution import DISTRIBUTION, install_hint
 from scopes.decision import Decision
 from scopes._cli_common import ExitCode, UsageFailure, load_policy, policy_option
 from scopes.lint.config import ConfigError, find_config
@@ -39,7 +40,7 @@ def read_body(value: str | None) -> str | None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="scopes")
+@click.version_option(package_name=DISTRIBUTION)
 def cli() -> None:
     """Scoped-token policy engine: can this token call METHOD /path, and why."""
 
@@ -81,7 +82,7 @@ def _decide(options: dict) -> Decision | str:
             from scopes.tokens.verify import verify_token
         except ImportError as error:
             raise UsageFailure(f"--token needs the jwt extra ({error.name} is missing): "
-                               "pip install 'scopes[server]'") from None
+                               + install_hint("jwt")) from None
         try:
             keys = PublicKeys.load(options["jwks"])
             keys.key_set()

@@ -173,7 +173,7 @@ def test_yaml_without_pyyaml_is_a_usage_error(tmp_path, capsys, monkeypatch):
     (tmp_path / "a.yml").write_text("scope: read:brands\n")
     code, _, err = run(capsys, "a.yml")
     assert code == 2
-    assert err == "scopes lint: a.yml: reading YAML needs PyYAML: pip install 'scopes[yaml]'\n"
+    assert err == "scopes lint: a.yml: reading YAML needs PyYAML: pip install 'scopes-policy[yaml]'\n"
 
 
 def test_policy_file_findings(tmp_path, capsys):

@@ -35,7 +35,7 @@ def _server_parts():
     except ImportError as error:  # pragma: no cover - exercised without the extra installed
         raise UsageFailure(
             f"the token service needs the server extra ({error.name} is missing): "
-            "pip install 'scopes[server]'"
+            "pip install 'scopes-policy[server]'"
         ) from None
     return open_store, KeyRing
 
@@ -118,7 +118,7 @@ def serve(host: str, port: int, issuer: str | None, workers: int, rate_limit: st
         from scopes.service.app import CONFIG_ENV, ServiceConfig, configure_logging
     except ImportError as error:
         raise UsageFailure(f"the token service needs the server extra ({error.name} is "
-                           "missing): pip install 'scopes[server]'") from None
+                           "missing): pip install 'scopes-policy[server]'") from None
     if not authz_only:
         issuer = issuer or f"http://{host}:{port}"
     config = ServiceConfig(db=db, keys=keys, policy_file=policy_path, policy_text=policy_text,
