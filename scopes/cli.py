@@ -152,6 +152,15 @@ def routes(policy_path: str | None, as_json: bool) -> int:
     return ExitCode.OK
 
 
+@cli.command()
+def schema() -> int:
+    """Print the policy file's JSON Schema (for editors: taplo, Even Better TOML)."""
+    from scopes.policy.json_schema import policy_schema, render
+
+    click.echo(render(policy_schema()), nl=False)
+    return ExitCode.OK
+
+
 _CODES_HELP = "Code prefixes or ALL, comma-separated (repeatable)."
 
 
