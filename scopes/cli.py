@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import json
 import sys
 from collections.abc import Sequence
@@ -97,7 +98,17 @@ def _decide(options: dict) -> Decision | str:
             return f"denied: invalid token: {error}"
         token_scopes = verified.scopes
     body = read_body(options["body"])
-    return policy.authorize(token_scopes, options["method"], options["path"], body=body)
+    decision = policy.authorize(token_scopes, options["method"], options["path"], body=body)
+    if decision.route is not None and decision.route.graphql is not None and not _has_graphql():
+        # A GraphQL route is decided by the body's operation, which graphql-core reads: without
+        # it every such request is denied, and a deny would say nothing true about the token.
+        raise UsageFailure(f"{decision.rule} is a GraphQL route, decided by the request body, "
+                           f"and GraphQL support is not installed: {install_hint('graphql')}")
+    return decision
+
+
+def _has_graphql() -> bool:
+    return importlib.util.find_spec("graphql") is not None
 
 
 @cli.command()

@@ -102,3 +102,28 @@ def test_help_and_module_entry_point():
     done = subprocess.run([sys.executable, "-m", "scopes", "check", "--scope", "read:brands", "GET", "/brands"],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0 and done.stdout.startswith("allowed:")
+
+
+_WITHOUT_GRAPHQL = """
+import sys
+sys.modules["graphql"] = None  # graphql-core not installed: `import graphql` raises ImportError
+from scopes.cli import main
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("command", ["check", "explain"])
+def test_a_graphql_route_without_graphql_core_is_a_usage_error_that_says_what_to_install(command):
+    args = [command, "--scope", "read:messages user_id:u", "POST", "/client/q",
+            "--body", '{"query": "{ messages { id } }"}']
+    done = subprocess.run([sys.executable, "-c", _WITHOUT_GRAPHQL, *args],
+                          capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        "Error: POST /client/q is a GraphQL route, decided by the request body, and GraphQL "
+        "support is not installed: pip install 'scopes-policy[graphql]'\n"
+    )
+    # Other routes are decided as ever.
+    rest = subprocess.run([sys.executable, "-c", _WITHOUT_GRAPHQL, "check", "--scope",
+                           "read:brands", "GET", "/brands"], capture_output=True, text=True, timeout=60)
+    assert (rest.returncode, rest.stdout) == (0, "allowed: GET /brands matches GET /brands; granted by read:brands\n")

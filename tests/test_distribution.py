@@ -83,3 +83,58 @@ def test_version_comes_from_the_distribution(capsys):
     version = importlib.metadata.version(DISTRIBUTION)
     assert version == PYPROJECT["project"]["version"]
     assert capsys.readouterr().out == f"scopes, version {version}\n"
+
+
+def _closure(extra: str) -> set[str]:
+    """Every distribution an extra installs, its references to our own extras followed."""
+    names: set[str] = set()
+    for requirement in PYPROJECT["project"]["optional-dependencies"][extra]:
+        match = re.fullmatch(r"([A-Za-z0-9_.-]+)(?:\[([\w,]+)\])?.*", requirement)
+        name, extras = match.group(1).lower(), match.group(2)
+        if name == DISTRIBUTION:
+            for inner in extras.split(","):
+                names |= _closure(inner)
+        else:
+            names.add(name)
+    return names
+
+
+def test_the_server_extra_decides_the_bundled_policys_graphql_route():
+    from scopes import Policy
+
+    assert any(route.graphql is not None for route in Policy.courier().routes)
+    assert "graphql-core" in _closure("server")
+
+
+# What each third-party module the benchmarks import is installed as. A benchmark that imports
+# something new fails here until the bench extra installs it (and this table names it).
+BENCH_MODULES = {
+    "casbin": "casbin", "cedarpy": "cedarpy", "regopy": "regopy", "oso": "oso",
+    "pyperf": "pyperf", "httpx": "httpx", "starlette": "starlette", "yaml": "pyyaml",
+}
+
+
+def _benchmark_imports() -> dict[str, set[str]]:
+    import ast
+    import sys
+
+    bench = ROOT / "benchmarks"
+    local = {p.stem for p in bench.rglob("*.py")} | {p.name for p in bench.iterdir() if p.is_dir()}
+    local |= {"scopes", "tests"}  # the project itself, and tests.servers from a checkout
+    found: dict[str, set[str]] = {}
+    for path in bench.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else []
+            for name in names:
+                top = name.split(".")[0]
+                if top not in sys.stdlib_module_names and top not in local:
+                    found.setdefault(top, set()).add(path.relative_to(ROOT).as_posix())
+    return found
+
+
+def test_the_bench_extra_installs_what_every_benchmark_imports():
+    imports = _benchmark_imports()
+    assert set(imports) == set(BENCH_MODULES), imports
+    missing = {m: BENCH_MODULES[m] for m in imports if BENCH_MODULES[m] not in _closure("bench")}
+    assert missing == {}
