@@ -17,7 +17,7 @@ from scopes._cli_common import ExitCode, UsageFailure, load_policy, policy_optio
 from scopes.lint.config import ConfigError, find_config
 from scopes.lint.report import FORMATS, render, render_diff, render_statistics, summary
 from scopes.lint.rules import rules_for
-from scopes.lint.run import STDIN, Outcome, lint_run
+from scopes.lint.run import STDIN, FixMode, Outcome, lint_run
 from scopes.lint.sarif import sarif_log
 from scopes.lint.select import RuleSelection, SelectorError, parse_selectors
 from scopes.service import commands as service_commands
@@ -236,7 +236,7 @@ def lint_command(paths: tuple[str, ...], scope_strings: tuple[str, ...], policy_
     except (ConfigError, SelectorError) as error:
         raise UsageFailure(str(error)) from None
     rules = rules_for(load_policy(policy_path or config.policy))
-    fix = "preview" if show_diff else "write" if apply_fixes else "off"
+    fix: FixMode = "preview" if show_diff else "write" if apply_fixes else "off"
     outcome = lint_run(paths, scope_strings, rules=rules, config=config, selection=selection,
                        fix=fix, stdin=lambda: sys.stdin.read(),
                        stdin_filename=stdin_filename)
@@ -247,7 +247,7 @@ def lint_command(paths: tuple[str, ...], scope_strings: tuple[str, ...], policy_
     return ExitCode.FAILED if failed and not exit_zero else ExitCode.OK
 
 
-def _print_lint(outcome: Outcome, *, output: str, fix: str, statistics: bool, quiet: bool) -> None:
+def _print_lint(outcome: Outcome, *, output: str, fix: FixMode, statistics: bool, quiet: bool) -> None:
     """Print a lint run: fixed text or diffs, then the findings (or their statistics)."""
     for problem in outcome.problems:
         click.echo(f"scopes lint: {problem.where}: {problem.message}", err=True)
@@ -283,9 +283,9 @@ def _print_lint(outcome: Outcome, *, output: str, fix: str, statistics: bool, qu
     for line in lines:
         click.echo(line, err=streamed)
     if output == "text" and not statistics and not quiet:
-        line = summary(outcome.findings)
-        if line is not None:
-            click.echo(f"scopes lint: {line}", err=True)
+        total = summary(outcome.findings)
+        if total is not None:
+            click.echo(f"scopes lint: {total}", err=True)
 
 
 def _version() -> str:

@@ -10,6 +10,7 @@ hook over every JSON file is not stopped by, say, a tsconfig.json with comments.
 from __future__ import annotations
 
 import codecs
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -166,12 +167,16 @@ def _check(
             if found.exact and any(d.fix is not None for d in diagnostics):
                 line = lines.position(found.start)[0]  # an exact string is on one line
                 fixed = fix_with(unit_rules, found.value, token=token,
-                                 keep=lambda code, line=line: keep(code, line))
+                                 keep=functools.partial(_keep_on, keep, line))
                 if fixed != found.value:
                     checked.fixes[found.path] = fixed
     for found in durations:
         checked.diagnostics += lint_duration(found.value, found.start, found.end)
     return checked
+
+
+def _keep_on(keep: _Keep, line: int, code: str) -> bool:
+    return keep(code, line)
 
 
 def _placed(found: Found, d: Diagnostic) -> Diagnostic:

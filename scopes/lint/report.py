@@ -162,7 +162,7 @@ def summary(findings: Iterable[Finding]) -> str | None:
     findings = list(findings)
     if not findings:
         return None
-    counts = Counter(f.diagnostic.severity for f in findings)
+    counts: Counter[str] = Counter(f.diagnostic.severity for f in findings)
     parts = [_count(counts[severity], word) for severity, word in
              (("error", "error"), ("warning", "warning"), ("info", "info finding")) if counts[severity]]
     fixable = sum(f.diagnostic.fix is not None for f in findings)

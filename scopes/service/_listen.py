@@ -65,7 +65,8 @@ def serve(config: uvicorn.Config, sock: socket.socket, announce: Callable[[], No
         return server.started
     sock.listen(config.backlog)
     if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn before its rewrite
-        supervisor = Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock])
+        supervisor = Multiprocess(config, target=uvicorn.Server(config).run,  # type: ignore[call-arg]
+                                  sockets=[sock])
     else:
         supervisor = Multiprocess(config, sockets=[sock])
     announce()
