@@ -138,3 +138,16 @@ def test_the_bench_extra_installs_what_every_benchmark_imports():
     assert set(imports) == set(BENCH_MODULES), imports
     missing = {m: BENCH_MODULES[m] for m in imports if BENCH_MODULES[m] not in _closure("bench")}
     assert missing == {}
+
+
+def test_package_metadata_is_looked_up_by_the_distribution_name():
+    """`importlib.metadata.version("scopes")` finds nothing (or someone else's project)."""
+    wrong = re.compile(r"""(?:\bversion|\bmetadata|\bdistribution|\brequires|metadata\.files)\(\s*["']scopes["']""")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for folder in ("scopes", "benchmarks", "tests")
+        for path in sorted(ROOT.joinpath(folder).rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if wrong.search(line) and path.name != "test_distribution.py"
+    ]
+    assert offenders == []
