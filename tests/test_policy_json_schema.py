@@ -206,3 +206,36 @@ def test_the_readme_shows_taplo_the_schema():
     shifted = lint_text("p.toml", "#:schema ./policy.schema.json\n" + courier, rules_for(), ("scope",))
     plain = lint_text("p.toml", courier, rules_for(), ("scope",))
     assert [(f.line - 1, f.diagnostic.code) for f in shifted] == [(f.line, f.diagnostic.code) for f in plain]
+
+
+def test_the_requirement_rule_follows_the_requirement_kinds():
+    """With another kind beside `any_of` and `public` (say `authenticated = true`), the rule is
+    still "exactly one kind", as a requirement validator with that kind would say."""
+    import itertools
+
+    from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+    from scopes.policy.json_schema import _requirement_rule
+
+    class Requirement(BaseModel):
+        model_config = ConfigDict(extra="forbid", strict=True)
+        any_of: list[str] | None = Field(default=None, min_length=1)
+        public: bool = False
+        authenticated: bool = False
+
+        @model_validator(mode="after")
+        def _exactly_one_kind(self):
+            if [self.any_of is not None, self.public, self.authenticated].count(True) != 1:
+                raise ValueError("exactly one kind")
+            return self
+
+    validator = jsonschema.Draft4Validator(_requirement_rule(Requirement))
+    for any_of, public, authenticated in itertools.product([None, ["x"]], [None, False, True], [None, False, True]):
+        entry = {k: v for k, v in (("any_of", any_of), ("public", public), ("authenticated", authenticated))
+                 if v is not None}
+        try:
+            Requirement.model_validate(entry)
+            valid = True
+        except ValidationError:
+            valid = False
+        assert validator.is_valid(entry) == valid, entry

@@ -7,7 +7,7 @@ draft 4's vocabulary under a draft-07 `$schema` (`definitions`, `enum` rather th
 TOML having no null, an optional key is one that may be left out, never one that may be null.
 
 The schema checks shapes and types, as the models do, plus the one rule of theirs that is a
-shape (a requirement has `any_of` or `public = true`, not both). Meaning (known scopes,
+shape (a requirement is one kind: `any_of`, or `public = true`). Meaning (known scopes,
 placeholders, duplicate routes) is the loader's and the linter's: `scopes lint policy.toml`.
 """
 
@@ -17,9 +17,10 @@ import json
 from importlib import resources
 from typing import Any
 
+from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema
 
-from scopes.policy.schema import PolicyModel
+from scopes.policy.schema import FieldModel, PolicyModel
 
 __all__ = ["DIALECT", "SCHEMA_FILE", "bundled_schema", "policy_schema", "render"]
 
@@ -31,14 +32,6 @@ _TITLES = {
     "EndpointModel": "endpoint",
     "GraphQLModel": "GraphQL endpoint",
     "FieldModel": "GraphQL root field",
-}
-# A requirement: `any_of` (and no `public = true`), or `public = true` and no `any_of`.
-_REQUIREMENT = {
-    "oneOf": [
-        {"required": ["any_of"], "properties": {"public": {"enum": [False]}}},
-        {"required": ["public"], "properties": {"public": {"enum": [True]}},
-         "not": {"required": ["any_of"]}},
-    ],
 }
 
 
@@ -59,9 +52,10 @@ def policy_schema() -> dict[str, Any]:
         ref_template="#/definitions/{model}", schema_generator=_TomlSchema
     )
     definitions = generated.pop("$defs", {})
+    rule = _requirement_rule()
     for name, definition in definitions.items():
         if name in ("EndpointModel", "FieldModel"):
-            definition.update(_REQUIREMENT)
+            definition.update(rule)
     generated.pop("title", None)
     for name, definition in definitions.items():
         definition["title"] = _TITLES.get(name, definition.get("title", name))
@@ -74,6 +68,27 @@ def policy_schema() -> dict[str, Any]:
         "definitions": definitions,
     }
     return _draft4(schema)
+
+
+def _requirement_rule(model: type[BaseModel] = FieldModel) -> dict[str, Any]:
+    """A requirement is exactly one kind: `any_of`, or one of its flags (`public = true`) set.
+
+    The kinds are FieldModel's keys (a GraphQL field is a requirement and nothing else): the
+    list, present or not, and each flag, true or not. One `oneOf` branch per kind.
+    """
+    kinds = model.model_fields
+    flags = [name for name, field in kinds.items() if field.annotation in (bool, "bool")]
+    lists = [name for name in kinds if name not in flags]
+
+    def branch(chosen: str) -> dict[str, Any]:
+        properties = {flag: {"enum": [flag == chosen]} for flag in flags}
+        others = [name for name in lists if name != chosen]
+        out: dict[str, Any] = {"required": [chosen], "properties": properties}
+        if others:
+            out["not"] = {"anyOf": [{"required": [name]} for name in others]}
+        return out
+
+    return {"oneOf": [branch(kind) for kind in kinds]}
 
 
 def _draft4(node: Any) -> Any:
