@@ -275,7 +275,7 @@ def _print_lint(outcome: Outcome, *, output: str, fix: FixMode, statistics: bool
     if statistics:
         lines = render_statistics(outcome.findings, output)
     elif output == "sarif":
-        log = sarif_log(outcome.findings, version=_version(),
+        log = sarif_log(outcome.findings, version=_version(), information_uri=_project_url(),
                         problems=[(p.path, p.message) for p in outcome.problems])
         lines = [json.dumps(log, ensure_ascii=False, indent=2)]
     else:
@@ -293,6 +293,20 @@ def _version() -> str:
         return importlib.metadata.version(DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:  # running from a source tree
         return "unknown"
+
+
+def _project_url() -> str | None:
+    """The project's home from its metadata ([project.urls]), for SARIF's informationUri; None
+    while it has none (no URL is made up)."""
+    try:
+        meta = importlib.metadata.metadata(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    urls = dict(u.split(", ", 1) for u in meta.get_all("Project-URL") or [] if ", " in u)
+    for label in ("Homepage", "Documentation", "Source"):
+        if label in urls:
+            return urls[label]
+    return next(iter(urls.values()), None) or meta.get("Home-page")
 
 
 cli.add_command(service_commands.serve)

@@ -48,6 +48,10 @@ def test_a_log_with_findings(tmp_path, capsys):
     [run] = log["runs"]
     driver = run["tool"]["driver"]
     assert driver["name"] == "scopes"
+    # informationUri comes from [project.urls], which the project has none of yet.
+    import tomllib
+    urls = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"].get("urls")
+    assert ("informationUri" in driver) == bool(urls)
     assert [rule["id"] for rule in driver["rules"]] == list(CODES)
     s102 = driver["rules"][list(CODES).index("S102")]
     assert s102 == {
