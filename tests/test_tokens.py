@@ -623,7 +623,7 @@ except ModuleNotFoundError as error:
 def test_importing_scopes_tokens_needs_no_pyjwt():
     done = subprocess.run([sys.executable, "-c", _WITHOUT_JWT], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
-    hint = "signed tokens need PyJWT and cryptography: pip install 'scopes[jwt]'"
+    hint = "signed tokens need PyJWT and cryptography: pip install 'scopes-policy[jwt]'"
     assert done.stdout.splitlines() == [hint, hint]
 
 

@@ -35,7 +35,7 @@ def _server_parts():
     except ImportError as error:  # pragma: no cover - exercised without the extra installed
         raise UsageFailure(
             f"the token service needs the server extra ({error.name} is missing): "
-            "pip install 'scopes[server]'"
+            "pip install 'scopes-policy[server]'"
         ) from None
     return open_store, KeyRing
 
@@ -115,35 +115,43 @@ def serve(host: str, port: int, issuer: str | None, workers: int, rate_limit: st
     try:
         import uvicorn
 
+        from scopes.service import _listen
         from scopes.service.app import CONFIG_ENV, ServiceConfig, configure_logging
     except ImportError as error:
         raise UsageFailure(f"the token service needs the server extra ({error.name} is "
-                           "missing): pip install 'scopes[server]'") from None
+                           "missing): pip install 'scopes-policy[server]'") from None
+    try:
+        sock = _listen.bind(host, port)  # first: the real port of --port 0 is the issuer's
+    except _listen.BindError as error:
+        raise UsageFailure(str(error)) from None
+    address = _listen.url(host, sock)
     if not authz_only:
-        issuer = issuer or f"http://{host}:{port}"
+        issuer = issuer or address
     config = ServiceConfig(db=db, keys=keys, policy_file=policy_path, policy_text=policy_text,
                            issuer=issuer, rate_limit=rate_limit, authz_only=authz_only,
                            jwks=jwks, audience=audience, decision_log=decision_log)
     os.environ[CONFIG_ENV] = config.to_json()
     configure_logging()
     if ring is None:
-        click.echo(f"scopes: forward-auth on http://{host}:{port} (keys: {jwks})", err=True)
+        click.echo(f"scopes: forward-auth on {address} (keys: {jwks})", err=True)
     else:
         click.echo(f"scopes: serving {issuer} (keys: {keys}, {len(ring.keys())} key(s); "
                    f"registry: {db})", err=True)
     if first_client:
         click.echo('scopes: no clients yet; create one with:\n'
                    f'  scopes clients create --scope "read:brands" --db {db}', err=True)
-    uvicorn.run(
+    server_config = uvicorn.Config(
         "scopes.service.app:app_from_environment",
         factory=True,
-        host=host,
-        port=port,
         workers=workers,
         access_log=False,  # our own access log never records query strings or headers
         log_level="warning",
         server_header=False,
     )
+    started = _listen.serve(server_config, sock, lambda: click.echo(
+        f"scopes: listening on {address}", err=True))
+    if not started:
+        raise UsageFailure("the server did not start; see the messages above")
     return ExitCode.OK
 
 

@@ -90,7 +90,7 @@ class PostgresStore(ClientStore):
             from psycopg.conninfo import conninfo_to_dict, make_conninfo
         except ImportError:
             raise StoreError(
-                "a postgresql:// store needs psycopg 3: pip install 'scopes[postgres]'"
+                "a postgresql:// store needs psycopg 3: pip install 'scopes-policy[postgres]'"
             ) from None
         self._psycopg = psycopg
         try:

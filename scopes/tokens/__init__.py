@@ -43,7 +43,7 @@ _LAZY = {
     "VerifiedToken": "scopes.tokens.verify",
     "issue_token": "scopes.tokens.issue",
 }
-_INSTALL_HINT = "signed tokens need PyJWT and cryptography: pip install 'scopes[jwt]'"
+_INSTALL_HINT = "signed tokens need PyJWT and cryptography: pip install 'scopes-policy[jwt]'"
 
 
 def __dir__() -> list[str]:
