@@ -169,3 +169,10 @@ def test_completion_completes_commands_and_choices():
 
     assert complete("scopes li") == ["plain,lint"]
     assert complete("scopes lint --format ") == ["plain,text", "plain,json", "plain,github", "plain,sarif"]
+
+
+def test_a_lower_case_method_is_denied_with_the_method_it_likely_meant(capsys):
+    assert main(["check", "--scope", "read:brands", "get", "/brands"]) == 1
+    out = capsys.readouterr().out
+    assert out == ("denied: get /brands: the policy allows only DELETE, GET, PUT on this path; "
+                   "methods are case-sensitive: did you mean 'GET'?\n")
