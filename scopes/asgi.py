@@ -52,13 +52,16 @@ def __dir__() -> list[str]:
 class ScopesContext:
     """What the middleware found, for handlers: the verified token and the policy's Decision.
 
-    On a `public` route no token is looked at: `public` is True, `token` and `decision` are
-    None and `claims` is empty.
+    `user_ids` are the token's user ids, sorted, as forward-auth's X-Scopes-User-Ids: read from
+    the token's scope text by the policy that decided this request. On a `public` route no token
+    is looked at: `public` is True, `token` and `decision` are None, `claims` and `user_ids`
+    are empty.
     """
 
     token: VerifiedToken | None
     decision: Decision | None
     public: bool = False
+    user_ids: tuple[str, ...] = ()  # sorted; read with the policy that decided the request
 
     @property
     def claims(self) -> Mapping[str, Any]:
@@ -75,10 +78,6 @@ class ScopesContext:
         """`client_id`, as forward-auth's X-Scopes-Client-Id."""
         return self.token.client_id if self.token is not None else None
 
-    @property
-    def user_ids(self) -> tuple[str, ...]:
-        """The token's user ids, sorted, as forward-auth's X-Scopes-User-Ids."""
-        return tuple(sorted(self.token.scopes.user_ids)) if self.token is not None else ()
 
 
 class ScopesMiddleware:
@@ -114,11 +113,8 @@ class ScopesMiddleware:
         self._keys = _LoopKeys(keys) if getattr(keys, "url", None) is not None else None
         if self._keys is not None:
             keys = self._keys
-        current = policy if isinstance(policy, Policy) else policy.policy
         self.app = app
-        self.gatekeeper = Gatekeeper(
-            policy, TokenVerifier(keys, audience=audience, issuer=issuer, policy=current)
-        )
+        self.gatekeeper = Gatekeeper(policy, TokenVerifier(keys, audience=audience, issuer=issuer))
         self.public: frozenset[tuple[str, str]] = frozenset(_public_pairs(public))
         self._public_methods = frozenset(method for method, _ in self.public)
         self._public_segments = frozenset(
@@ -171,8 +167,8 @@ class ScopesMiddleware:
             await _send_json(send, verdict.status, verdict.body
                              or {"allowed": False, "reason": verdict.reason}, verdict.headers)
             return
-        await self.app(_with_context(scope, ScopesContext(verdict.token, verdict.decision)),
-                       receive, send)
+        context = ScopesContext(verdict.token, verdict.decision, user_ids=verdict.user_ids)
+        await self.app(_with_context(scope, context), receive, send)
 
     def _is_public(self, method: str, path: str) -> bool:
         """A percent-encoded spelling of a public path (`/health%7A`) is that path too."""

@@ -89,10 +89,10 @@ def _decide(options: dict) -> Decision | str:
             raise UsageFailure(f"cannot load --jwks {options['jwks']}: {error}") from None
         try:
             verified = verify_token(token, keys, audience=options["audience"],
-                                    issuer=options["issuer"], policy=policy)
+                                    issuer=options["issuer"])
         except TokenError as error:
             return f"denied: invalid token: {error}"
-        token_scopes = verified.scopes
+        token_scopes = verified.scope
     body = read_body(options["body"])
     return policy.authorize(token_scopes, options["method"], options["path"], body=body)
 

@@ -28,6 +28,7 @@ from scopes.tokens.jwks import PublicKeys
 from scopes.tokens.keys import KeyRing
 from scopes.tokens.issue import issue_token
 from tests.attack_paths import ATTACK_PATHS
+from tests.policies import courier_text
 
 ISSUER = "https://auth.example"
 AUDIENCE = "https://api.example"
@@ -528,6 +529,31 @@ def test_a_policy_holder_serves_its_file(ring, tmp_path):
     reached = Reached()
     app = starlette_app(ring, reached, policy=PolicyHolder(str(policy)))
     assert call(app, "GET", "/brands/acme", mint(ring, "read:brands")).status_code == 200
+
+
+def test_a_reload_that_adds_a_scope_and_a_route_gives_them_meaning_on_the_next_request(ring, tmp_path):
+    """The token hands on its scope text and the verifier caches claims, so the policy in force
+    at each request reads it: a scope the start policy did not know grants once a reload adds it."""
+    policy = tmp_path / "policy.toml"
+    policy.write_text(courier_text(), encoding="utf-8")
+    reached = Reached()
+
+    async def labels(request: Request) -> JSONResponse:
+        reached.append((request.method, request.url.path))
+        return JSONResponse(seen(request.state.scopes))
+
+    app = Starlette(routes=[Route("/labels", labels)])
+    app.add_middleware(ScopesMiddleware, policy=PolicyHolder(str(policy), check_interval=0),
+                       jwks=ring.jwks(), audience=AUDIENCE, issuer=ISSUER)
+    token = mint(ring, "user_id:u1 read:labels")
+    before = call(app, "GET", "/labels", token)  # verified, and now in the verifier's cache
+    assert before.status_code == 403
+    assert before.json()["reason"] == "denied: GET /labels: no rule in the policy matches this path"
+    policy.write_text(courier_text(labels=True), encoding="utf-8")
+    after = call(app, "GET", "/labels", token)
+    assert after.status_code == 200, after.text
+    assert after.json()["user_ids"] == ["u1"] and after.json()["granted"] == ["read:labels"]
+    assert reached == [("GET", "/labels")]
 
 
 class JwksServer:

@@ -99,7 +99,7 @@ def test_mint_verify_and_check(server, client, tmp_path):
     token = answer.json()["token"]
     keys = PublicKeys.from_url(f"{server.url}/.well-known/jwks.json")
     verified = verify_token(token, keys, audience=AUDIENCE, issuer=server.url)
-    assert str(verified.scopes) == "user_id:pigeon read:preferences"
+    assert verified.scope == "user_id:pigeon read:preferences"
     assert verified.client_id == client["client_id"]
     # "2 days" is shortened to the caller's remaining lifetime (one hour), not refused
     assert verified.expires_at - time.time() <= 3600 + 5

@@ -43,6 +43,7 @@ class Verdict:
     decision: Decision | None = None
     token: Any = None  # the VerifiedToken, when the token verified
     body: dict[str, Any] = field(default_factory=dict)
+    user_ids: tuple[str, ...] = ()  # allowed: the token's user ids under the policy in force
 
     @property
     def allowed(self) -> bool:
@@ -226,14 +227,18 @@ class Gatekeeper:
             challenge = f'{REALM}, error="invalid_token", error_description="{_quoted(str(error))}"'
             return Verdict(401, {"WWW-Authenticate": challenge}, reason,
                            body={"allowed": False, "reason": reason})
-        decision = self.policy.authorize(verified.scopes, method, target, body=body)
+        # The token hands on its scope text; the policy in force now says what it means, so a
+        # reload that adds a scope gives it meaning on the next request (a dict hit on repeats).
+        policy = self.policy
+        decision = policy.authorize(verified.scope, method, target, body=body)
         if decision.allowed:
+            user_ids = tuple(sorted(policy.parse(verified.scope).user_ids))
             headers = {
                 "X-Scopes-Subject": verified.subject,
                 "X-Scopes-Client-Id": verified.client_id,
-                "X-Scopes-User-Ids": " ".join(sorted(verified.scopes.user_ids)),
+                "X-Scopes-User-Ids": " ".join(user_ids),
             }
-            return Verdict(200, headers, "", decision, verified)
+            return Verdict(200, headers, "", decision, verified, user_ids=user_ids)
         challenge = f'{REALM}, error="insufficient_scope"'
         missing = decision.missing
         if missing:

@@ -109,9 +109,7 @@ class TokenService:
         self.store = open_store(config.db)
         self.ring = KeyRing.open(config.keys)
         # Our own access tokens, checked without leeway: an expired caller cannot mint.
-        self.verifier = TokenVerifier(
-            self.ring, audience=None, issuer=config.issuer, leeway=0, policy=holder.policy
-        )
+        self.verifier = TokenVerifier(self.ring, audience=None, issuer=config.issuer, leeway=0)
         limit = RateLimit.parse(config.rate_limit)
         self.by_client = RateLimiter(limit) if limit else None
         self.by_address = RateLimiter(limit) if limit else None
@@ -268,14 +266,16 @@ class TokenService:
         if lifetime <= 0:  # the caller's token ran out while we were checking it
             return courier_error("invalid token: the token has expired", 401,
                                  "authentication_error", challenge)
+        # The caller's scope text means what the policy in force now says (not at start).
+        caller_scopes = self.policy.parse(caller.scope)
         permissions = ScopeSet(s for s in wanted if type(s) is not PrincipalScope)
-        held = ScopeSet(s for s in caller.scopes if type(s) is not PrincipalScope)
+        held = ScopeSet(s for s in caller_scopes if type(s) is not PrincipalScope)
         if not held.covers(permissions):
             missing = " ".join(str(s) for s in permissions if not held.covers(ScopeSet([s])))
             return courier_error(f"the caller's token does not grant {missing}", 403,
                                  "authorization_error")
         if not client.any_user:
-            foreign = sorted(wanted.user_ids - caller.scopes.user_ids)
+            foreign = sorted(wanted.user_ids - caller_scopes.user_ids)
             if foreign:
                 return courier_error(
                     f"this client may not mint tokens for user_id {', '.join(foreign)}", 403,
@@ -369,7 +369,7 @@ def create_app(config: ServiceConfig):
     decisions = DecisionLog.open(config.decision_log)
     if config.authz_only:
         verifier = TokenVerifier(PublicKeys.load(config.jwks), audience=config.audience,
-                                 issuer=config.issuer, policy=holder.policy)
+                                 issuer=config.issuer)
         return ForwardAuth(Gatekeeper(holder, verifier, decisions))
     service = TokenService(config, holder)
     routes = [
@@ -384,8 +384,7 @@ def create_app(config: ServiceConfig):
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
     app.state.service = service
-    verifier = TokenVerifier(service.ring, audience=config.audience, issuer=config.issuer,
-                             policy=holder.policy)
+    verifier = TokenVerifier(service.ring, audience=config.audience, issuer=config.issuer)
     return ForwardAuth(Gatekeeper(holder, verifier, decisions), fallback=AccessLog(app))
 
 
