@@ -21,8 +21,9 @@ from urllib.parse import quote
 from scopes.decision import Code, Decision
 from scopes.errors import TokenError
 from scopes.evaluate import Policy
-from scopes.gateway.check import Gatekeeper, PolicyHolder
+from scopes.gateway.check import Gatekeeper
 from scopes.paths import canonical_segments
+from scopes.policy.reloader import PolicyReloader
 from scopes.tokens.cache import TokenVerifier
 from scopes.tokens.jwks import PublicKeys
 from scopes.tokens.verify import VerifiedToken
@@ -83,7 +84,7 @@ class ScopesContext:
 class ScopesMiddleware:
     """Token first, then the policy, before the app sees a request.
 
-    `policy`: a `scopes.Policy`, or a `PolicyHolder` (reloaded when its file changes).
+    `policy`: a `scopes.Policy`, or a `PolicyReloader` (reloaded when its file changes).
     `jwks`: the keys tokens are signed with: a JWKS dict, a file path or an http(s) URL.
     `audience`, `issuer`: compared with `aud` and `iss` when given (give both in production).
     `public`: `(METHOD, path)` pairs that pass without a token: the exact method and the exact
@@ -99,14 +100,16 @@ class ScopesMiddleware:
         self,
         app: ASGIApp,
         *,
-        policy: Policy | PolicyHolder,
+        policy: Policy | PolicyReloader,
         jwks: Mapping[str, Any] | str | PublicKeys,
         audience: str | None = None,
         issuer: str | None = None,
         public: Iterable[tuple[str, str]] = (),
     ) -> None:
-        if not isinstance(policy, (Policy, PolicyHolder)):
-            raise TypeError(f"policy must be a scopes.Policy or a PolicyHolder, not {type(policy).__name__}")
+        if not isinstance(policy, (Policy, PolicyReloader)):
+            raise TypeError(
+                f"policy must be a scopes.Policy or a PolicyReloader, not {type(policy).__name__}"
+            )
         keys = PublicKeys.load(jwks)
         # A JWKS URL is fetched again when due, and on an unknown kid: blocking I/O that must
         # not stall the event loop, so such keys are only ever looked at from a worker thread.

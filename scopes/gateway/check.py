@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import signal
+import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from scopes.decision import Decision, shown
-from scopes.errors import PolicyError, TokenError
+from scopes.errors import TokenError
 from scopes.evaluate import Policy
+from scopes.policy.reloader import PolicyReloader
 
-__all__ = ["DecisionLog", "Gatekeeper", "PolicyHolder", "Verdict", "bearer_token"]
+__all__ = ["DecisionLog", "Gatekeeper", "Verdict", "bearer_token"]
 
 REALM = 'Bearer realm="scopes"'
 log = logging.getLogger("scopes.gateway")
@@ -72,80 +71,6 @@ def _quoted(text: str) -> str:
     return "".join(ch for ch in shown(text) if ch not in '"\\')[:200]
 
 
-class PolicyHolder:
-    """The policy in force, reloaded when its file changes or on SIGHUP; a broken new policy
-    is logged and the old one keeps serving."""
-
-    def __init__(self, path: str | None, *, check_interval: float = 1.0,
-                 clock: Callable[[], float] = time.monotonic,
-                 last_good: str | None = None) -> None:
-        self.path = path
-        self.last_error: str | None = None
-        self.policy = self._first_policy(path, last_good)
-        self._interval = check_interval
-        self._clock = clock
-        self._next_check = clock() + check_interval
-        self._stamp = self._file_stamp()
-        self._lock = threading.Lock()
-
-    def _first_policy(self, path: str | None, last_good: str | None) -> Policy:
-        """The file's policy; if it broke since `scopes serve` checked it (a worker restarted
-        after an edit), the text that loaded then, and the reason in the log."""
-        if not path:
-            return Policy.courier()
-        try:
-            return Policy.from_file(path)
-        except PolicyError as error:
-            if last_good is None:
-                raise
-            self.last_error = str(error)
-            log.error(json.dumps({"event": "policy-load-failed", "file": path,
-                                  "error": str(error), "kept": "the policy checked at start"}))
-            return Policy.from_toml(last_good, file=path)
-
-    def _file_stamp(self) -> tuple[float, int] | None:
-        if not self.path:
-            return None
-        try:
-            stat = os.stat(self.path)
-        except OSError:
-            return None
-        return (stat.st_mtime, stat.st_size)
-
-    def current(self) -> Policy:
-        """The policy to decide with; looks at the file at most once per check interval."""
-        if self.path is not None and self._clock() >= self._next_check:
-            self._next_check = self._clock() + self._interval
-            stamp = self._file_stamp()
-            if stamp is not None and stamp != self._stamp:
-                self._stamp = stamp
-                self.reload()
-        return self.policy
-
-    def reload(self) -> bool:
-        """Load the file again; on failure keep the old policy and say why in the log."""
-        if not self.path:
-            return False
-        with self._lock:
-            try:
-                fresh = Policy.from_file(self.path)
-            except PolicyError as error:
-                self.last_error = str(error)
-                log.error(json.dumps({"event": "policy-reload-failed", "file": self.path,
-                                      "error": str(error), "kept": "the previous policy"}))
-                return False
-            self.policy = fresh
-            self._stamp = self._file_stamp()
-            self.last_error = None
-            log.warning(json.dumps({"event": "policy-reloaded", "file": self.path,
-                                    "routes": len(fresh.routes)}))
-            return True
-
-    def reload_on_sighup(self) -> None:
-        """Install a SIGHUP handler (main thread only) that reloads the policy."""
-        signal.signal(signal.SIGHUP, lambda signum, frame: self.reload())
-
-
 class DecisionLog:
     """One JSON line per decision; never the token."""
 
@@ -155,8 +80,6 @@ class DecisionLog:
 
     @classmethod
     def open(cls, path: str | None) -> DecisionLog:
-        import sys
-
         if path is None or path == "-":
             return cls(sys.stderr)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -185,16 +108,16 @@ class DecisionLog:
 class Gatekeeper:
     """Token first, then the request, for every gateway convention."""
 
-    def __init__(self, policy: PolicyHolder | Policy, verifier: Any,
+    def __init__(self, policy: PolicyReloader | Policy, verifier: Any,
                  decision_log: DecisionLog | None = None) -> None:
-        self._holder = policy if isinstance(policy, PolicyHolder) else None
+        self._reloader = policy if isinstance(policy, PolicyReloader) else None
         self._policy = policy if isinstance(policy, Policy) else None
         self.verifier = verifier
         self.decision_log = decision_log
 
     @property
     def policy(self) -> Policy:
-        return self._holder.current() if self._holder is not None else self._policy
+        return self._reloader.current() if self._reloader is not None else self._policy
 
     def check(self, authorization: str | None, method: str | None, target: str | None,
               body: object = None) -> Verdict:

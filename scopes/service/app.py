@@ -30,7 +30,8 @@ from scopes.duration import parse_duration
 from scopes.errors import ScopeSyntaxError, TokenError
 from scopes.evaluate import Policy
 from scopes.model import PrincipalScope, ScopeSet, UnknownScope
-from scopes.gateway.check import DecisionLog, Gatekeeper, PolicyHolder
+from scopes.policy.reloader import PolicyReloader
+from scopes.gateway.check import DecisionLog, Gatekeeper
 from scopes.gateway.forward import ForwardAuth
 from scopes.service.http import NO_STORE, BodyError, read_fields
 from scopes.service.ratelimit import RateLimit, RateLimiter
@@ -103,9 +104,9 @@ def unavailable() -> JSONResponse:
 class TokenService:
     """The state one server process shares between requests."""
 
-    def __init__(self, config: ServiceConfig, holder: PolicyHolder) -> None:
+    def __init__(self, config: ServiceConfig, reloader: PolicyReloader) -> None:
         self.config = config
-        self.holder = holder
+        self.reloader = reloader
         self.store = open_store(config.db)
         self.ring = KeyRing.open(config.keys)
         # Our own access tokens, checked without leeway: an expired caller cannot mint.
@@ -116,7 +117,7 @@ class TokenService:
 
     @property
     def policy(self) -> Policy:
-        return self.holder.current()
+        return self.reloader.current()
 
     # -- rate limits ---------------------------------------------------------------------------
 
@@ -361,17 +362,17 @@ def _basic_credentials(header: str | None) -> tuple[str, str] | None | bool:
 
 def create_app(config: ServiceConfig):
     """The ASGI application for `scopes serve` (or `--authz-only`)."""
-    holder = PolicyHolder(config.policy_file, last_good=config.policy_text)
+    reloader = PolicyReloader(config.policy_file, last_good=config.policy_text)
     try:
-        holder.reload_on_sighup()
+        reloader.reload_on_sighup()
     except ValueError:  # not the main thread (an embedding server): file changes still reload
         pass
     decisions = DecisionLog.open(config.decision_log)
     if config.authz_only:
         verifier = TokenVerifier(PublicKeys.load(config.jwks), audience=config.audience,
                                  issuer=config.issuer)
-        return ForwardAuth(Gatekeeper(holder, verifier, decisions))
-    service = TokenService(config, holder)
+        return ForwardAuth(Gatekeeper(reloader, verifier, decisions))
+    service = TokenService(config, reloader)
     routes = [
         Route("/oauth/token", service.oauth_token, methods=["POST"]),
         Route("/auth/issue-token", service.issue_token, methods=["POST"]),
@@ -385,7 +386,7 @@ def create_app(config: ServiceConfig):
     )
     app.state.service = service
     verifier = TokenVerifier(service.ring, audience=config.audience, issuer=config.issuer)
-    return ForwardAuth(Gatekeeper(holder, verifier, decisions), fallback=AccessLog(app))
+    return ForwardAuth(Gatekeeper(reloader, verifier, decisions), fallback=AccessLog(app))
 
 
 def app_from_environment():
