@@ -10,9 +10,8 @@ through unchanged: a websocket is not checked.
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,18 @@ from urllib.parse import quote
 from scopes.decision import Code, Decision
 from scopes.errors import TokenError
 from scopes.evaluate import Policy
+from scopes.gateway._asgi import (
+    ASGIApp,
+    BodyTooLarge,
+    Disconnected,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    header,
+    read_body,
+    send_json,
+)
 from scopes.gateway.check import Gatekeeper
 from scopes.paths import canonical_segments
 from scopes.policy.reloader import PolicyReloader
@@ -35,7 +46,6 @@ __all__ = ["MAX_BODY_BYTES", "ScopesContext", "ScopesMiddleware"]
 
 MAX_BODY_BYTES = 64 * 1024  # a body-decided route with a larger body is refused unread (413)
 
-ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
 _NO_CLAIMS: Mapping[str, Any] = MappingProxyType({})
 KEYS_CHECK_SECONDS = 1.0  # a JWKS URL's keys are looked at (in a worker thread) this often
 # Characters a decoded `scope["path"]` may keep when no `raw_path` was given; everything else
@@ -127,7 +137,7 @@ class ScopesMiddleware:
     def __repr__(self) -> str:
         return f"ScopesMiddleware(app={self.app!r}, policy={self.gatekeeper.policy!r})"
 
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -141,11 +151,7 @@ class ScopesMiddleware:
             return
         query = scope.get("query_string")
         target = path + "?" + query.decode("latin-1") if query else path
-        authorization = None
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                authorization = value.decode("latin-1")
-                break
+        authorization = header(scope, b"authorization")
         keys = self._keys
         if keys is not None and keys.due():
             await keys.catch_up()
@@ -157,18 +163,17 @@ class ScopesMiddleware:
         decision = verdict.decision
         if decision is not None and decision.code == Code.BODY_REQUIRED:
             # Only now, for a valid token on a route the policy decides by its body (GraphQL).
-            body = await _read_body(receive)
-            if body is None:
+            try:
+                body = await read_body(receive, MAX_BODY_BYTES)
+            except Disconnected:
                 return  # the client went away mid-body: no one to answer
-            if len(body) > MAX_BODY_BYTES:
-                reason = f"denied: the request body is larger than {MAX_BODY_BYTES} bytes"
-                await _send_json(send, 413, {"allowed": False, "reason": reason}, {})
+            except BodyTooLarge as error:
+                await send_json(send, 413, {"allowed": False, "reason": f"denied: {error}"})
                 return
             verdict = self.gatekeeper.check(authorization, method, target, body or None)
             receive = _replay(body, receive)
         if verdict.status != 200:
-            await _send_json(send, verdict.status, verdict.body
-                             or {"allowed": False, "reason": verdict.reason}, verdict.headers)
+            await send_json(send, verdict.status, verdict.body, verdict.headers)
             return
         context = ScopesContext(verdict.token, verdict.decision, user_ids=verdict.user_ids)
         await self.app(_with_context(scope, context), receive, send)
@@ -255,7 +260,7 @@ def _public_pairs(public: Iterable[tuple[str, str]]) -> Iterable[tuple[str, str]
         yield method, path
 
 
-def _with_context(scope: dict, context: ScopesContext) -> dict:
+def _with_context(scope: Scope, context: ScopesContext) -> Scope:
     # A fresh state dict per request: a server that shared one between requests would otherwise
     # show one request's token to another.
     state = scope.get("state")
@@ -263,46 +268,13 @@ def _with_context(scope: dict, context: ScopesContext) -> dict:
     return scope
 
 
-async def _read_body(receive: Callable) -> bytes | None:
-    """The body, or its first MAX_BODY_BYTES + 1 bytes when larger; None on a disconnect."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return None
-        chunk = message.get("body", b"")
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > MAX_BODY_BYTES or not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Callable) -> Callable:
+def _replay(body: bytes, receive: Receive) -> Receive:
     """A `receive` that hands the app the body already read, then defers to the server's."""
-    pending = [{"type": "http.request", "body": body, "more_body": False}]
+    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
 
-    async def replayed() -> dict:
+    async def replayed() -> Message:
         if pending:
             return pending.pop()
         return await receive()
 
     return replayed
-
-
-def _header_value(text: str) -> bytes:
-    """Printable ASCII as is; anything else escaped, so no CR or LF ever reaches a header."""
-    if not (text.isascii() and text.isprintable()):
-        text = ascii(text)[1:-1]
-    return text.encode("ascii")
-
-
-async def _send_json(send: Callable, status: int, body: dict, headers: Mapping[str, str]) -> None:
-    payload = json.dumps(body).encode()
-    raw_headers = [(b"content-type", b"application/json"),
-                   (b"content-length", str(len(payload)).encode()),
-                   (b"cache-control", b"no-store")]
-    raw_headers += [(name.lower().encode("ascii"), _header_value(value))
-                    for name, value in headers.items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-    await send({"type": "http.response.body", "body": payload})

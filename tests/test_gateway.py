@@ -114,6 +114,10 @@ def test_envoy_convention_takes_method_path_query_and_body(authz, tokens):
     mutation = {"query": "mutation { deleteEverything }"}
     assert httpx.post(f"{authz.url}/authz/envoy/client/q", json=mutation,
                       headers=auth).status_code == 403
+    large = httpx.post(f"{authz.url}/authz/envoy/client/q", content=b" " * (64 * 1024 + 1),
+                       headers=auth)
+    assert large.status_code == 403
+    assert large.json() == {"allowed": False, "reason": "denied: the request body is too large"}
 
 
 def test_body_routes_are_denied_where_the_gateway_sends_no_body(authz, tokens):

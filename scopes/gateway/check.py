@@ -13,16 +13,20 @@ import logging
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from scopes.decision import Decision, shown
 from scopes.errors import TokenError
 from scopes.evaluate import Policy
 from scopes.policy.reloader import PolicyReloader
 
-__all__ = ["DecisionLog", "Gatekeeper", "Verdict", "bearer_token"]
+if TYPE_CHECKING:
+    from scopes.tokens.verify import VerifiedToken
+
+__all__ = ["DecisionLog", "Gatekeeper", "Verdict", "Verifier", "bearer_token", "deny"]
 
 REALM = 'Bearer realm="scopes"'
 log = logging.getLogger("scopes.gateway")
@@ -34,14 +38,13 @@ def __dir__() -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """What to answer: a status, headers, and (unless allowed) a JSON body."""
+    """What to answer: a status, headers, and the JSON body `{"allowed", "reason"}`."""
 
     status: int
     headers: dict[str, str]
     message: str  # why; empty when the decision says it (rendered only if someone asks)
     decision: Decision | None = None
-    token: Any = None  # the VerifiedToken, when the token verified
-    body: dict[str, Any] = field(default_factory=dict)
+    token: VerifiedToken | None = None  # when the token verified
     user_ids: tuple[str, ...] = ()  # allowed: the token's user ids under the policy in force
 
     @property
@@ -53,6 +56,24 @@ class Verdict:
         if self.message or self.decision is None:
             return self.message
         return self.decision.reason
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """The JSON answer (DESIGN.md, "Gateway contract"): a deny says why."""
+        if self.allowed:
+            return {"allowed": True}
+        return {"allowed": False, "reason": self.reason}
+
+
+def deny(status: int, reason: str, headers: dict[str, str] | None = None) -> Verdict:
+    """A verdict that holds whatever the token: the request itself cannot be decided."""
+    return Verdict(status, headers or {}, reason)
+
+
+class Verifier(Protocol):
+    """What the gatekeeper needs of a token verifier (TokenVerifier is one)."""
+
+    def verify(self, token: str) -> VerifiedToken: ...
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -108,16 +129,21 @@ class DecisionLog:
 class Gatekeeper:
     """Token first, then the request, for every gateway convention."""
 
-    def __init__(self, policy: PolicyReloader | Policy, verifier: Any,
+    def __init__(self, policy: PolicyReloader | Policy, verifier: Verifier,
                  decision_log: DecisionLog | None = None) -> None:
-        self._reloader = policy if isinstance(policy, PolicyReloader) else None
-        self._policy = policy if isinstance(policy, Policy) else None
+        self._current: Callable[[], Policy]
+        if isinstance(policy, PolicyReloader):
+            self._current = policy.current
+        else:
+            fixed = policy
+            self._current = lambda: fixed
         self.verifier = verifier
         self.decision_log = decision_log
 
     @property
     def policy(self) -> Policy:
-        return self._reloader.current() if self._reloader is not None else self._policy
+        """The policy in force (a reloader's current one)."""
+        return self._current()
 
     def check(self, authorization: str | None, method: str | None, target: str | None,
               body: object = None) -> Verdict:
@@ -127,32 +153,29 @@ class Gatekeeper:
             verdict = self._check(authorization, method, target, body)
         except Exception as error:  # fail closed, and say nothing about the internals
             log.error(json.dumps({"event": "error", "error": type(error).__name__}))
-            verdict = Verdict(403, {}, "denied: could not evaluate the request",
-                              body={"allowed": False, "reason": "denied: could not evaluate"})
+            verdict = deny(403, "denied: could not evaluate the request")
         if self.decision_log is not None:
             self.decision_log.write(verdict, method, target, started)
         return verdict
 
-    def _check(self, authorization, method, target, body) -> Verdict:
+    def _check(self, authorization: str | None, method: str | None, target: str | None,
+               body: object) -> Verdict:
         if not method or not target:
             missing = "method" if not method else "target (path)"
-            reason = f"the gateway sent no original {missing}; check its forward-auth settings"
-            return Verdict(400, {}, reason, body={"allowed": False, "reason": reason})
+            return deny(400, f"the gateway sent no original {missing}; check its forward-auth "
+                             "settings")
         token = bearer_token(authorization)
         if token is None:
-            reason = "no bearer token: send Authorization: Bearer <token>"
-            return Verdict(401, {"WWW-Authenticate": REALM}, reason,
-                           body={"allowed": False, "reason": reason})
+            return deny(401, "no bearer token: send Authorization: Bearer <token>",
+                        {"WWW-Authenticate": REALM})
         try:
             verified = self.verifier.verify(token)
         except TokenError as error:
-            reason = f"invalid token: {error}"
             challenge = f'{REALM}, error="invalid_token", error_description="{_quoted(str(error))}"'
-            return Verdict(401, {"WWW-Authenticate": challenge}, reason,
-                           body={"allowed": False, "reason": reason})
+            return deny(401, f"invalid token: {error}", {"WWW-Authenticate": challenge})
         # The token hands on its scope text; the policy in force now says what it means, so a
         # reload that adds a scope gives it meaning on the next request (a dict hit on repeats).
-        policy = self.policy
+        policy = self._current()
         decision = policy.authorize(verified.scope, method, target, body=body)
         if decision.allowed:
             user_ids = tuple(sorted(policy.parse(verified.scope).user_ids))
@@ -166,5 +189,4 @@ class Gatekeeper:
         missing = decision.missing
         if missing:
             challenge += f', scope="{_quoted(missing)}"'
-        return Verdict(403, {"WWW-Authenticate": challenge}, decision.reason, decision, verified,
-                       body={"allowed": False, "reason": decision.reason})
+        return Verdict(403, {"WWW-Authenticate": challenge}, decision.reason, decision, verified)
