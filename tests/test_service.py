@@ -203,6 +203,7 @@ def test_issue_token_errors(server, client, tmp_path):
         ({}, "missing 'scope'"),
         ({"scope": "read::x"}, "malformed scope"),
         ({"scope": "read:brand"}, "unknown scope 'read:brand'; did you mean 'read:brands'?"),
+        ({"scope": "user_id read:brands"}, "'user_id' needs an id: write 'user_id:<id>'"),
         ({"scope": "read:user-tokens"}, "must be combined with a user_id:<id> scope"),
         ({"scope": "read:brands", "expires_in": "2 fortnights"}, "invalid expires_in"),
         ({"scope": "read:brands", "expires_in": "100"},
