@@ -283,3 +283,24 @@ def test_verify_rejects_tokens_for_other_audiences(server, client):
     with pytest.raises(TokenError) as caught:
         verify_token(token, keys, audience="https://other", issuer=server.url)
     assert caught.value.reason == "wrong-audience"
+
+
+@pytest.mark.parametrize(("scope", "message"), [
+    pytest.param("read:brand", "unknown scope 'read:brand'; did you mean 'read:brands'?",
+                 id="did-you-mean"),
+    pytest.param("user_id read:preferences",
+                 "'user_id' needs an id: write 'user_id:<id>' with the id of the user",
+                 id="principal-without-id"),
+    pytest.param("read:messages:x",
+                 "scope 'read:messages' takes no qualifier, so 'read:messages:x' is unknown; "
+                 "write 'read:messages'", id="no-qualifier"),
+])
+def test_clients_create_names_an_unknown_scope_as_the_catalogue_does(tmp_path, capsys, scope,
+                                                                     message):
+    from scopes.cli import main
+
+    code = main(["clients", "create", "--scope", scope, "--db", str(tmp_path / "c.db"),
+                 "--keys", str(tmp_path / "keys")])
+    assert code == 2
+    assert capsys.readouterr().err == f"Error: {message}\n"
+    assert Policy.courier().catalogue.unknown(scope.split()[0]).message == message

@@ -230,9 +230,7 @@ def clients_create(scope: str | None, role: str | None, audiences: tuple[str, ..
         raise UsageFailure(f"--scope is malformed:\n{error}") from None
     for item in parsed:
         if type(item) is UnknownScope:
-            hint = policy.catalogue.suggest(item.text)
-            raise UsageFailure(f"unknown scope {item.text!r}"
-                               + (f"; did you mean {hint!r}?" if hint else ""))
+            raise UsageFailure(policy.catalogue.unknown(item.text).message)
     if not parsed:
         raise UsageFailure("--scope is empty: a client needs at least one scope")
     life = _duration_seconds(lifetime, "--lifetime")
