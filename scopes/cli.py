@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from scopes.decision import Decision
+from scopes.errors import TokenError
 from scopes._cli_common import ExitCode, UsageFailure, load_policy, policy_option
 from scopes.lint.config import ConfigError, find_config
 from scopes.lint.files import SourceError, lint_file
@@ -76,7 +77,6 @@ def _decide(options: dict) -> Decision | str:
         if not options["jwks"]:
             raise click.UsageError("--token needs --jwks FILE|URL to verify it")
         try:
-            from scopes.errors import TokenError
             from scopes.tokens.jwks import KeySetError, PublicKeys
             from scopes.tokens.verify import verify_token
         except ImportError as error:

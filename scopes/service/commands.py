@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 import click
@@ -19,8 +20,12 @@ from scopes._cli_common import (
     service_options,
 )
 from scopes.duration import parse_duration
+from scopes.errors import ScopeSyntaxError
+from scopes.model import UnknownScope
+from scopes.service.ratelimit import RateLimit
 
 __all__ = ["clients", "keys", "serve"]
+
 
 def __dir__() -> list[str]:
     return __all__
@@ -29,7 +34,6 @@ def __dir__() -> list[str]:
 def _server_parts():
     """Import what the token service needs, or say which extra to install."""
     try:
-        from scopes import store, tokens  # noqa: F401
         from scopes.store import open_store
         from scopes.tokens.keys import KeyRing
     except ImportError as error:  # pragma: no cover - exercised without the extra installed
@@ -85,10 +89,6 @@ def serve(host: str, port: int, issuer: str | None, workers: int, rate_limit: st
           db: str, keys: str, policy_path: str | None) -> int:
     """Run the token service (/oauth/token, /auth/issue-token, JWKS, metadata) and
     forward-auth for gateways; SIGHUP or an edit of --policy reloads the policy."""
-    from pathlib import Path
-
-    from scopes.service.ratelimit import RateLimit
-
     try:
         RateLimit.parse(rate_limit)
     except ValueError as error:
@@ -212,8 +212,6 @@ def clients_create(scope: str | None, role: str | None, audiences: tuple[str, ..
                    any_user: bool, lifetime: str, max_lifetime: str | None, as_json: bool,
                    db: str, keys: str, policy_path: str | None) -> int:
     """Create a client; prints its id and its secret, once."""
-    from scopes.errors import ScopeSyntaxError
-    from scopes.model import UnknownScope
     from scopes.store import Client, hash_secret, new_client_id, new_secret, utcnow
 
     policy = load_policy(policy_path)
