@@ -197,13 +197,13 @@ class _LoopKeys(PublicKeys):
         self.remote = remote
         self.source = remote.source
         self.skipped = ()
-        self._set: KeySet | None = None
+        self._latest: KeySet | None = None
         self._checked = float("-inf")  # time.monotonic() of the last catch-up
         self._unknown: str | None = None  # a kid a token named that the set does not have
         self._error = f"no keys to verify with yet from {self.source}"
 
     def key_set(self) -> KeySet:
-        current = self._set
+        current = self._latest
         if current is None:
             raise TokenError(self._error, reason="keys-unavailable")
         return current
@@ -216,11 +216,11 @@ class _LoopKeys(PublicKeys):
 
     def refresh(self) -> bool:
         changed = self.remote.refresh()
-        self._set = self.remote.key_set()
+        self._latest = self.remote.key_set()
         return changed
 
     def due(self) -> bool:
-        return self._set is None or time.monotonic() - self._checked >= KEYS_CHECK_SECONDS
+        return self._latest is None or time.monotonic() - self._checked >= KEYS_CHECK_SECONDS
 
     def missed(self) -> bool:
         return self._unknown is not None
@@ -236,7 +236,7 @@ class _LoopKeys(PublicKeys):
         try:
             if unknown is not None:
                 self.remote.get(unknown)  # fetches unless the URL fetched for a kid lately
-            self._set = self.remote.key_set()
+            self._latest = self.remote.key_set()
         except TokenError as error:  # never fetched: verifications say why, as the URL's keys do
             self._error = str(error)
 
@@ -255,7 +255,7 @@ def _public_pairs(public: Iterable[tuple[str, str]]) -> Iterable[tuple[str, str]
         if "?" in path:
             raise ValueError(f"public entry {pair!r}: give the path alone; the query is ignored")
         segments = canonical_segments(path)
-        if type(segments) is not tuple:
+        if not isinstance(segments, tuple):
             raise ValueError(f"public entry {pair!r}: {segments.message}")
         yield method, path
 

@@ -186,7 +186,7 @@ class Gatekeeper:
             }
             return Verdict(200, headers, "", decision, verified, user_ids=user_ids)
         challenge = f'{REALM}, error="insufficient_scope"'
-        missing = decision.missing
-        if missing:
-            challenge += f', scope="{_quoted(missing)}"'
+        would_allow = decision.missing
+        if would_allow:
+            challenge += f', scope="{_quoted(would_allow)}"'
         return Verdict(403, {"WWW-Authenticate": challenge}, decision.reason, decision, verified)

@@ -357,7 +357,9 @@ def _lifetime(value: object, client: Client, caller_expires: float) -> float:
         seconds = float(client.lifetime)
     else:
         try:
-            seconds = parse_duration(value).total_seconds()
+            # Any JSON value: parse_duration refuses every type but str, int and float with a
+            # ValueError naming it (its docstring), and that message is the one to show.
+            seconds = parse_duration(value).total_seconds()  # type: ignore[arg-type]
         except ValueError as error:
             raise InvalidRequestError(f"invalid expires_in: {error}") from None
         if seconds < 1:

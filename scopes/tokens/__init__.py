@@ -8,7 +8,7 @@ import where the extra is not installed.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -93,10 +93,11 @@ def verify_token(
     )
 
 
-_VERIFY = None
+_VERIFY: Callable[..., VerifiedToken] | None = None
 
 
-def _load_verify():
+def _load_verify() -> Callable[..., VerifiedToken]:
     global _VERIFY
-    _VERIFY = _import("scopes.tokens.verify").verify_token
-    return _VERIFY
+    verify: Callable[..., VerifiedToken] = _import("scopes.tokens.verify").verify_token
+    _VERIFY = verify
+    return verify

@@ -168,7 +168,7 @@ def verify_with(token: object, keys: PublicKeys, config: Settings, now: float) -
     auds = _audience_claim(claims)
     exp = _time_claim(claims, "exp")
     iat = _time_claim(claims, "iat")
-    nbf = _time_claim(claims, "nbf", required=False)
+    nbf = _optional_time_claim(claims, "nbf")
     subject = _string_claim(claims, "sub")
     client_id = _string_claim(claims, "client_id")
     jti = _string_claim(claims, "jti")
@@ -233,11 +233,16 @@ def _audience_claim(claims: dict[str, Any]) -> tuple[str, ...]:
     return auds
 
 
-def _time_claim(claims: dict[str, Any], name: str, *, required: bool = True) -> float | None:
+def _time_claim(claims: dict[str, Any], name: str) -> float:
+    value = _optional_time_claim(claims, name)
+    if value is None:
+        raise TokenError(f"the token has no {name!r} claim", reason="missing-claim")
+    return value
+
+
+def _optional_time_claim(claims: dict[str, Any], name: str) -> float | None:
     value = claims.get(name)
     if value is None:
-        if required:
-            raise TokenError(f"the token has no {name!r} claim", reason="missing-claim")
         return None
     if not is_number(value):
         raise TokenError(f"the token's {name!r} claim must be a number of seconds", reason="malformed")
