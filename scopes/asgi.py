@@ -33,6 +33,7 @@ from scopes.gateway._asgi import (
     send_json,
 )
 from scopes.gateway.check import Gatekeeper
+from scopes.model import ScopeSet
 from scopes.paths import canonical_segments
 from scopes.policy.reloader import PolicyReloader
 from scopes.tokens.cache import TokenVerifier
@@ -63,21 +64,27 @@ def __dir__() -> list[str]:
 class ScopesContext:
     """What the middleware found, for handlers: the verified token and the policy's Decision.
 
-    `user_ids` are the token's user ids, sorted, as forward-auth's X-Scopes-User-Ids: read from
-    the token's scope text by the policy that decided this request. On a `public` route no token
-    is looked at: `public` is True, `token` and `decision` are None, `claims` and `user_ids`
-    are empty.
+    `token_scopes` are the token's scopes as the policy that decided this request read its
+    scope text, and `user_ids` their user ids, sorted, as forward-auth's X-Scopes-User-Ids. On
+    a `public` route no token is looked at: `public` is True, `token`, `decision` and
+    `token_scopes` are None, `claims` and `user_ids` are empty.
     """
 
     token: VerifiedToken | None
     decision: Decision | None
     public: bool = False
-    user_ids: tuple[str, ...] = ()  # sorted; read with the policy that decided the request
+    token_scopes: ScopeSet | None = None  # the token's scopes, read by the deciding policy
 
     @property
     def claims(self) -> Mapping[str, Any]:
         """The token's claims (read-only), or an empty mapping on a public route."""
         return self.token.claims if self.token is not None else _NO_CLAIMS
+
+    @property
+    def user_ids(self) -> tuple[str, ...]:
+        """The token's user ids, sorted, as forward-auth's X-Scopes-User-Ids."""
+        scopes = self.token_scopes
+        return tuple(sorted(scopes.user_ids)) if scopes is not None else ()
 
     @property
     def subject(self) -> str | None:
@@ -175,7 +182,7 @@ class ScopesMiddleware:
         if verdict.status != 200:
             await send_json(send, verdict.status, verdict.body, verdict.headers)
             return
-        context = ScopesContext(verdict.token, verdict.decision, user_ids=verdict.user_ids)
+        context = ScopesContext(verdict.token, verdict.decision, token_scopes=verdict.scopes)
         await self.app(_with_context(scope, context), receive, send)
 
     def _is_public(self, method: str, path: str) -> bool:

@@ -540,7 +540,8 @@ def test_a_reload_that_adds_a_scope_and_a_route_gives_them_meaning_on_the_next_r
 
     async def labels(request: Request) -> JSONResponse:
         reached.append((request.method, request.url.path))
-        return JSONResponse(seen(request.state.scopes))
+        context = request.state.scopes
+        return JSONResponse({"token_scopes": str(context.token_scopes), **seen(context)})
 
     app = Starlette(routes=[Route("/labels", labels)])
     app.add_middleware(ScopesMiddleware, policy=PolicyReloader(str(policy), check_interval=0),
@@ -553,6 +554,7 @@ def test_a_reload_that_adds_a_scope_and_a_route_gives_them_meaning_on_the_next_r
     after = call(app, "GET", "/labels", token)
     assert after.status_code == 200, after.text
     assert after.json()["user_ids"] == ["u1"] and after.json()["granted"] == ["read:labels"]
+    assert after.json()["token_scopes"] == "user_id:u1 read:labels"
     assert reached == [("GET", "/labels")]
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO
 from scopes.decision import Decision, shown
 from scopes.errors import TokenError
 from scopes.evaluate import Policy
+from scopes.model import ScopeSet
 from scopes.policy.reloader import PolicyReloader
 
 if TYPE_CHECKING:
@@ -38,14 +39,19 @@ def __dir__() -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """What to answer: a status, headers, and the JSON body `{"allowed", "reason"}`."""
+    """What to answer: a status, headers, and the JSON body `{"allowed", "reason"}`.
+
+    An allow carries the verified token and its scopes as the policy in force read them; each
+    front end says who the request is for in its own way (forward-auth's X-Scopes-* headers,
+    the middleware's ScopesContext), and only when it is an allow.
+    """
 
     status: int
-    headers: dict[str, str]
+    headers: dict[str, str]  # the challenge of a deny
     message: str  # why; empty when the decision says it (rendered only if someone asks)
     decision: Decision | None = None
     token: VerifiedToken | None = None  # when the token verified
-    user_ids: tuple[str, ...] = ()  # allowed: the token's user ids under the policy in force
+    scopes: ScopeSet | None = None  # allowed: the token's scopes under the policy in force
 
     @property
     def allowed(self) -> bool:
@@ -56,6 +62,11 @@ class Verdict:
         if self.message or self.decision is None:
             return self.message
         return self.decision.reason
+
+    @property
+    def user_ids(self) -> tuple[str, ...]:
+        """The token's user ids, sorted (X-Scopes-User-Ids); () unless allowed."""
+        return tuple(sorted(self.scopes.user_ids)) if self.scopes is not None else ()
 
     @property
     def body(self) -> dict[str, Any]:
@@ -174,17 +185,14 @@ class Gatekeeper:
             challenge = f'{REALM}, error="invalid_token", error_description="{_quoted(str(error))}"'
             return deny(401, f"invalid token: {error}", {"WWW-Authenticate": challenge})
         # The token hands on its scope text; the policy in force now says what it means, so a
-        # reload that adds a scope gives it meaning on the next request (a dict hit on repeats).
+        # reload that adds a scope gives it meaning on the next request. Read once (a cache hit
+        # on repeats), decided and named from the same set. The text is well-formed (the token
+        # layer checked it), so this parse does not raise.
         policy = self._current()
-        decision = policy.authorize(verified.scope, method, target, body=body)
+        scopes = policy.parse(verified.scope)
+        decision = policy.authorize(scopes, method, target, body=body)
         if decision.allowed:
-            user_ids = tuple(sorted(policy.parse(verified.scope).user_ids))
-            headers = {
-                "X-Scopes-Subject": verified.subject,
-                "X-Scopes-Client-Id": verified.client_id,
-                "X-Scopes-User-Ids": " ".join(user_ids),
-            }
-            return Verdict(200, headers, "", decision, verified, user_ids=user_ids)
+            return Verdict(200, {}, "", decision, verified, scopes)
         challenge = f'{REALM}, error="insufficient_scope"'
         would_allow = decision.missing
         if would_allow:

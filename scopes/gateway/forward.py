@@ -87,4 +87,13 @@ def _envoy_target(scope: Scope) -> str:
 
 
 async def _answer(send: Send, verdict: Verdict) -> None:
-    await send_json(send, verdict.status, verdict.body, verdict.headers)
+    token = verdict.token
+    if verdict.allowed and token is not None:
+        # Who the request is for, for the upstream (DESIGN.md, "Gateway contract": 200).
+        await send_json(send, 200, verdict.body, {
+            "X-Scopes-Subject": token.subject,
+            "X-Scopes-Client-Id": token.client_id,
+            "X-Scopes-User-Ids": " ".join(verdict.user_ids),
+        })
+    else:
+        await send_json(send, verdict.status, verdict.body, verdict.headers)
