@@ -13,6 +13,7 @@ import click
 
 from scopes._distribution import DISTRIBUTION, install_hint
 from scopes.decision import Decision
+from scopes.errors import TokenError
 from scopes._cli_common import ExitCode, UsageFailure, load_policy, policy_option
 from scopes.lint.config import ConfigError, find_config
 from scopes.lint.report import FORMATS, render, render_diff, render_statistics, summary
@@ -80,7 +81,6 @@ def _decide(options: dict) -> Decision | str:
         if not options["jwks"]:
             raise click.UsageError("--token needs --jwks FILE|URL to verify it")
         try:
-            from scopes.errors import TokenError
             from scopes.tokens.jwks import KeySetError, PublicKeys
             from scopes.tokens.verify import verify_token
         except ImportError as error:
@@ -93,10 +93,10 @@ def _decide(options: dict) -> Decision | str:
             raise UsageFailure(f"cannot load --jwks {options['jwks']}: {error}") from None
         try:
             verified = verify_token(token, keys, audience=options["audience"],
-                                    issuer=options["issuer"], policy=policy)
+                                    issuer=options["issuer"])
         except TokenError as error:
             return f"denied: invalid token: {error}"
-        token_scopes = verified.scopes
+        token_scopes = verified.scope
     body = read_body(options["body"])
     decision = policy.authorize(token_scopes, options["method"], options["path"], body=body)
     if decision.route is not None and decision.route.graphql is not None and not _has_graphql():
