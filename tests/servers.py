@@ -42,6 +42,31 @@ def wait_until_ready(
     raise RuntimeError(f"server at {url} not ready within {timeout} s")
 
 
+@contextmanager
+def uvicorn_serving(app, **config) -> Iterator[int]:
+    """`app` under a real uvicorn in a thread, on a free 127.0.0.1 port (yielded)."""
+    import threading
+
+    import uvicorn
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+        server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="off", **config))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+        thread.start()
+        try:
+            deadline = time.monotonic() + READY_TIMEOUT
+            while not server.started and thread.is_alive() and time.monotonic() < deadline:
+                time.sleep(0.01)  # readiness polling, not a timing assumption
+            if not server.started:
+                raise RuntimeError("uvicorn did not start")
+            yield port
+        finally:
+            server.should_exit = True
+            thread.join(10)
+
+
 def run_cli(args: Sequence[str], env: dict[str, str] | None = None, check: bool = True):
     """Run the `scopes` command in a subprocess, as a user would."""
     done = subprocess.run(
