@@ -24,16 +24,18 @@ def free_port() -> int:
 
 
 def wait_until_ready(
-    url: str, process: subprocess.Popen, log: Path, timeout: float = READY_TIMEOUT
+    url: str, process: subprocess.Popen, log: Path, timeout: float = READY_TIMEOUT,
+    healthy: bool = True,
 ) -> None:
-    """Poll `url` until it answers 200; fail with the server's output if it dies or stalls."""
+    """Poll `url` until it answers 200 (with `healthy=False`, anything: a server that starts
+    in an outage); fail with the server's output if it dies or stalls."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             output = log.read_text(encoding="utf-8", errors="replace")
             raise RuntimeError(f"server exited with {process.returncode}:\n{output}")
         try:
-            if httpx.get(url, timeout=0.5).status_code == 200:
+            if httpx.get(url, timeout=0.5).status_code == 200 or not healthy:
                 return
         except httpx.HTTPError:
             pass
@@ -100,7 +102,8 @@ class Server:
 
 @contextmanager
 def scopes_server(tmp: Path, *, db: str | None = None, keys: Path | None = None,
-                  extra: Sequence[str] = (), name: str = "server") -> Iterator[Server]:
+                  extra: Sequence[str] = (), name: str = "server",
+                  healthy: bool = True) -> Iterator[Server]:
     """`scopes serve` on a free port with its own (or the given) database and key directory."""
     port = free_port()
     db = db or str(tmp / f"{name}.db")
@@ -114,7 +117,7 @@ def scopes_server(tmp: Path, *, db: str | None = None, keys: Path | None = None,
             stdout=out, stderr=subprocess.STDOUT, text=True,
         )
     try:
-        wait_until_ready(f"{url}/healthz", process, log)
+        wait_until_ready(f"{url}/healthz", process, log, healthy=healthy)
         yield Server(url, port, db, keys, process, log)
     finally:
         process.terminate()

@@ -163,6 +163,15 @@ class DecisionLog:
                 except Exception:  # noqa: S110 - stderr itself is gone: nowhere left to say it
                     pass
 
+    def close(self) -> None:
+        """Close the file (never stderr); what cannot be flushed any more is dropped."""
+        if self._stream is sys.stderr:
+            return
+        try:
+            self._stream.close()
+        except OSError:
+            self._stream.close()  # the failed flush is over: this one closes the file
+
     @staticmethod
     def _line(verdict: Verdict, method: object, path: object, started: float) -> str:
         token = verdict.token
@@ -208,14 +217,17 @@ class Gatekeeper:
     async def decide(self, authorization: str | None, method: str | None, target: str | None,
                      body: object = None) -> Verdict:
         """`check`, for an event loop: keys from a URL catch up first, off the loop, and once
-        more when the token named a kid they did not have (a rotation)."""
+        more when the token named a kid they did not have (a rotation). One decision, logged
+        once."""
+        started = time.perf_counter()
         keys = self.keys
         if keys is not None and keys.due():
             await keys.catch_up()
-        verdict = self.check(authorization, method, target, body)
+        verdict = self._verdict(authorization, method, target, body)
         if keys is not None and verdict.status == 401 and keys.missed():
             await keys.catch_up()
-            verdict = self.check(authorization, method, target, body)
+            verdict = self._verdict(authorization, method, target, body)
+        self._log(verdict, method, target, started)
         return verdict
 
     async def healthy(self) -> bool:
@@ -232,14 +244,21 @@ class Gatekeeper:
               body: object = None) -> Verdict:
         """Decide a request the gateway forwards. Never raises: anything odd is a deny."""
         started = time.perf_counter()
+        verdict = self._verdict(authorization, method, target, body)
+        self._log(verdict, method, target, started)
+        return verdict
+
+    def _verdict(self, authorization: str | None, method: str | None, target: str | None,
+                 body: object) -> Verdict:
         try:
-            verdict = self._check(authorization, method, target, body)
+            return self._check(authorization, method, target, body)
         except Exception as error:  # fail closed, and say nothing about the internals
             log.error(json.dumps({"event": "error", "error": type(error).__name__}))
-            verdict = deny(403, "denied: could not evaluate the request")
+            return deny(403, "denied: could not evaluate the request")
+
+    def _log(self, verdict: Verdict, method: object, target: object, started: float) -> None:
         if self.decision_log is not None:
             self.decision_log.write(verdict, method, target, started)
-        return verdict
 
     def _check(self, authorization: str | None, method: str | None, target: str | None,
                body: object) -> Verdict:

@@ -230,8 +230,10 @@ class SQLiteStore(ClientStore):
             identity = _identity(self.path)
             if identity == self._identity:
                 return
-            # Gone or replaced: the open connections read the old file. Close them first (their
-            # WAL goes back into the old file), then open the new one, if there is one.
+            # Gone, replaced or written over: the open connections read the old file (or cache
+            # its pages). Close them first (their WAL goes back into the old file), then open
+            # the file that is there now, if there is one; our own writes show here too, and
+            # cost a reopen at most once per check_seconds.
             old, self._pool = self._pool, self._new_pool()
             old.close()
             self._identity = identity
@@ -265,13 +267,15 @@ class SQLiteStore(ClientStore):
         return result
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
-    """Which file is at `path` now (device, inode); None when there is none."""
+def _identity(path: Path) -> tuple[int, int, int, int] | None:
+    """Which file is at `path` now, and which content (device, inode, size, mtime); None when
+    there is none. A change of content behind SQLite's back (a file written over in place)
+    shows too: connections with a warm page cache would not read it again."""
     try:
         stat = os.stat(path)
     except OSError:
         return None
-    return (stat.st_dev, stat.st_ino)
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
 def _write(
