@@ -25,6 +25,7 @@ from scopes.model import ScopeSet
 from scopes.policy.reloader import PolicyReloader
 
 if TYPE_CHECKING:
+    from scopes.metrics import Metrics
     from scopes.tokens.verify import VerifiedToken
 
 __all__ = ["DecisionLog", "Gatekeeper", "Verdict", "Verifier", "bearer_token", "deny"]
@@ -115,7 +116,7 @@ class DecisionLog:
         if path is None or path == "-":
             return cls(sys.stderr)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return cls(open(path, "a", encoding="utf-8", buffering=1))  # noqa: SIM115 - lives with the app
+        return cls(open(path, "a", encoding="utf-8", buffering=1))  # lives with the app
 
     def write(self, verdict: Verdict, method: object, path: object, started: float) -> None:
         token = verdict.token
@@ -141,7 +142,8 @@ class Gatekeeper:
     """Token first, then the request, for every gateway convention."""
 
     def __init__(self, policy: PolicyReloader | Policy, verifier: Verifier,
-                 decision_log: DecisionLog | None = None) -> None:
+                 decision_log: DecisionLog | None = None, metrics: Metrics | None = None
+                 ) -> None:
         self._current: Callable[[], Policy]
         if isinstance(policy, PolicyReloader):
             self._current = policy.current
@@ -150,6 +152,7 @@ class Gatekeeper:
             self._current = lambda: fixed
         self.verifier = verifier
         self.decision_log = decision_log
+        self.metrics = metrics  # counts every answer and verification (scopes.metrics)
 
     @property
     def policy(self) -> Policy:
@@ -162,9 +165,11 @@ class Gatekeeper:
         started = time.perf_counter()
         try:
             verdict = self._check(authorization, method, target, body)
-        except Exception as error:  # fail closed, and say nothing about the internals
+        except Exception as error:  # noqa: BLE001 - fail closed, say nothing of the internals
             log.error(json.dumps({"event": "error", "error": type(error).__name__}))
             verdict = deny(403, "denied: could not evaluate the request")
+        if self.metrics is not None:
+            self.metrics.decided(verdict, time.perf_counter() - started)
         if self.decision_log is not None:
             self.decision_log.write(verdict, method, target, started)
         return verdict
@@ -182,8 +187,12 @@ class Gatekeeper:
         try:
             verified = self.verifier.verify(token)
         except TokenError as error:
+            if self.metrics is not None:
+                self.metrics.verified(error.reason)
             challenge = f'{REALM}, error="invalid_token", error_description="{_quoted(str(error))}"'
             return deny(401, f"invalid token: {error}", {"WWW-Authenticate": challenge})
+        if self.metrics is not None:
+            self.metrics.verified("valid")
         # The token hands on its scope text; the policy in force now says what it means, so a
         # reload that adds a scope gives it meaning on the next request. Read once (a cache hit
         # on repeats), decided and named from the same set. The text is well-formed (the token
