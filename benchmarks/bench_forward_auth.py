@@ -22,7 +22,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.servers import scopes_server  # noqa: E402
+from tests.servers import scopes_server
 
 AUDIENCE = "https://api.example"
 
@@ -60,11 +60,15 @@ def require_hey(name: str) -> None:
         sys.exit(f"{name} needs hey: apt-get install hey")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
+def load_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The load each server gets from hey: --requests per measurement, --concurrency."""
     parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--concurrency", type=int, default=50)
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = load_options(argparse.ArgumentParser()).parse_args()
     require_hey("bench_forward_auth")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)

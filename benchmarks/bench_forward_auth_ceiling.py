@@ -23,9 +23,15 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_forward_auth import AUDIENCE, bench_token, hey, require_hey  # noqa: E402
+from bench_forward_auth import (
+    AUDIENCE,
+    bench_token,
+    hey,
+    load_options,
+    require_hey,
+)
 
-from tests.servers import free_port, scopes_server, wait_until_ready  # noqa: E402
+from tests.servers import free_port, scopes_server, wait_until_ready
 
 
 def ceiling_server(tmp: Path) -> tuple[subprocess.Popen, str]:
@@ -44,9 +50,7 @@ def ceiling_server(tmp: Path) -> tuple[subprocess.Popen, str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=20000)
-    parser.add_argument("--concurrency", type=int, default=50)
+    parser = load_options(argparse.ArgumentParser())
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     require_hey("bench_forward_auth_ceiling")

@@ -12,10 +12,15 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
+
 from scopes import Policy
 from tests.attack_paths import ATTACK_PATHS, CASE_VARIANTS
+from tests.servers import Server, scopes_server
+from tests.test_service import AUDIENCE
 
-__all__ = ["EXTRA_ATTACKS", "RecordingAPI", "attack_targets", "raw_request",
+__all__ = ["EXTRA_ATTACKS", "RecordingAPI", "api_and_authz", "attack_targets",
+           "check_allowed_reaches_the_api", "check_denied_get_the_challenges", "raw_request",
            "replay_attacks", "wait_for_port"]
 
 EXTRA_ATTACKS = [
@@ -64,6 +69,17 @@ class RecordingAPI:
         finally:
             self._server.shutdown()
             self._server.server_close()
+
+
+@contextmanager
+def api_and_authz(tmp: Path, issuer: Server) -> Iterator[tuple[RecordingAPI, Server]]:
+    """What a gateway stands in front of: the recording API, and `scopes serve --authz-only`
+    trusting the issuer's published keys."""
+    with RecordingAPI().running() as api, scopes_server(tmp, name="authz", extra=[
+        "--authz-only", "--jwks", f"{issuer.url}/.well-known/jwks.json",
+        "--audience", AUDIENCE, "--issuer", issuer.url,
+    ]) as authz:
+        yield api, authz
 
 
 def wait_for_port(port: int, process: subprocess.Popen, log: Path, name: str) -> None:
@@ -116,3 +132,42 @@ def replay_attacks(port: int, api: RecordingAPI, token: str, scope: str) -> dict
         assert decision.allowed, (request["target"], decision.reason)
     assert len(statuses) > 100
     return statuses
+
+
+def check_allowed_reaches_the_api(url: str, api: RecordingAPI, tokens: dict[str, str]) -> dict:
+    """An allowed request through the gateway at `url` reaches the API as sent, with who the
+    token is for in X-Scopes-*; returns what the API received."""
+    before = len(api.seen)
+    answer = httpx.get(f"{url}/users/pigeon/preferences?page=2",
+                       headers={"Authorization": f"Bearer {tokens['user']}"})
+    assert answer.status_code == 200 and answer.json() == {"upstream": True}
+    (seen,) = api.seen[before:]
+    assert seen["target"] == "/users/pigeon/preferences?page=2"
+    assert seen["headers"]["x-scopes-subject"] == tokens["client_id"]
+    assert seen["headers"]["x-scopes-client-id"] == tokens["client_id"]
+    assert seen["headers"]["x-scopes-user-ids"] == "pigeon"
+    return seen
+
+
+def check_denied_get_the_challenges(url: str, api: RecordingAPI, tokens: dict[str, str]
+                                    ) -> dict[str, httpx.Response]:
+    """No token, a bad one, one without the scope, and a GraphQL call (decided by a body the
+    gateway does not send): 401 and 403 with RFC 6750's challenges, and the API sees none of
+    them. Returns the answers by kind."""
+    before = len(api.seen)
+    none = httpx.get(f"{url}/brands/acme")
+    assert none.status_code == 401
+    assert none.headers["www-authenticate"] == 'Bearer realm="scopes"'
+    bad = httpx.get(f"{url}/brands/acme", headers={"Authorization": "Bearer nope"})
+    assert bad.status_code == 401
+    assert bad.headers["www-authenticate"].startswith(
+        'Bearer realm="scopes", error="invalid_token", error_description="')
+    other = httpx.get(f"{url}/brands/other", headers={"Authorization": f"Bearer {tokens['bearer']}"})
+    assert other.status_code == 403
+    assert other.headers["www-authenticate"] == (
+        'Bearer realm="scopes", error="insufficient_scope", scope="read:brands:other"')
+    graphql = httpx.post(f"{url}/client/q", json={"query": "{ messages { id } }"},
+                         headers={"Authorization": f"Bearer {tokens['user']}"})
+    assert graphql.status_code == 403
+    assert len(api.seen) == before
+    return {"none": none, "bad": bad, "other": other, "graphql": graphql}

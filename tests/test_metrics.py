@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
@@ -25,7 +24,7 @@ from scopes.tokens.keys import KeyRing
 from tests.pg import PostgresServer
 from tests.policies import courier_text
 from tests.servers import free_port, scopes_server
-from tests.test_gateway import issuer, tokens  # noqa: F401  (fixtures)
+from tests.test_gateway import _wait_for, issuer, tokens  # noqa: F401  (fixtures)
 from tests.test_service import AUDIENCE, access_token, create_client, mint, post_token
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -226,15 +225,6 @@ def _nginx(url: str, method: str | None, uri: str | None, token: str | None = No
     if token:
         headers["Authorization"] = f"Bearer {token}"
     return httpx.get(f"{url}/authz/nginx", headers=headers, timeout=10)
-
-
-def _wait_for(predicate, seconds: float = 15.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)  # polling for a reload, bounded by the deadline
-    return False
 
 
 def test_authz_only_counts_decisions_verifications_jwks_and_reloads(issuer, tokens,  # noqa: F811

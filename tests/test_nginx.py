@@ -6,14 +6,18 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.gateways import RecordingAPI, replay_attacks, wait_for_port
-from tests.servers import free_port, scopes_server
+from tests.gateways import (
+    api_and_authz,
+    check_allowed_reaches_the_api,
+    check_denied_get_the_challenges,
+    replay_attacks,
+    wait_for_port,
+)
+from tests.servers import free_port
 from tests.test_gateway import authz as _authz_fixture  # noqa: F401
 from tests.test_gateway import issuer, tokens  # noqa: F401  (fixtures)
-from tests.test_service import AUDIENCE
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "nginx" / "scopes.conf"
 
@@ -24,10 +28,7 @@ def stack(issuer, tmp_path_factory):  # noqa: F811
     if not Path(nginx_bin).exists():
         pytest.fail("nginx not found: install Debian's nginx package (.ci/run does)")
     tmp = tmp_path_factory.mktemp("nginx")
-    with RecordingAPI().running() as api, scopes_server(tmp, name="authz", extra=[
-        "--authz-only", "--jwks", f"{issuer.url}/.well-known/jwks.json",
-        "--audience", AUDIENCE, "--issuer", issuer.url,
-    ]) as authz:
+    with api_and_authz(tmp, issuer) as (api, authz):
         port = free_port()
         site = EXAMPLE.read_text()
         for default, actual in (("127.0.0.1:9000", f"127.0.0.1:{api.port}"),
@@ -64,34 +65,13 @@ http {{
 
 def test_allowed_requests_reach_the_api_with_who_the_token_is_for(stack, tokens):  # noqa: F811
     url, _, api = stack
-    before = len(api.seen)
-    answer = httpx.get(f"{url}/users/pigeon/preferences?page=2",
-                       headers={"Authorization": f"Bearer {tokens['user']}"})
-    assert answer.status_code == 200 and answer.json() == {"upstream": True}
-    (seen,) = api.seen[before:]
-    assert seen["target"] == "/users/pigeon/preferences?page=2"
-    assert seen["headers"]["x-scopes-subject"] == tokens["client_id"]
-    assert seen["headers"]["x-scopes-client-id"] == tokens["client_id"]
-    assert seen["headers"]["x-scopes-user-ids"] == "pigeon"
+    check_allowed_reaches_the_api(url, api, tokens)
 
 
 def test_denied_requests_get_401_and_403_with_challenges(stack, tokens):  # noqa: F811
+    """nginx sends no body to auth_request: scopes cannot decide a GraphQL call (403)."""
     url, _, api = stack
-    before = len(api.seen)
-    none = httpx.get(f"{url}/brands/acme")
-    assert none.status_code == 401
-    assert none.headers["www-authenticate"] == 'Bearer realm="scopes"'
-    bad = httpx.get(f"{url}/brands/acme", headers={"Authorization": "Bearer nope"})
-    assert bad.status_code == 401
-    assert 'error="invalid_token"' in bad.headers["www-authenticate"]
-    other = httpx.get(f"{url}/brands/other", headers={"Authorization": f"Bearer {tokens['bearer']}"})
-    assert other.status_code == 403
-    assert other.headers["www-authenticate"] == (
-        'Bearer realm="scopes", error="insufficient_scope", scope="read:brands:other"')
-    graphql = httpx.post(f"{url}/client/q", json={"query": "{ messages { id } }"},
-                         headers={"Authorization": f"Bearer {tokens['user']}"})
-    assert graphql.status_code == 403  # nginx sends no body to auth_request: scopes cannot decide
-    assert len(api.seen) == before
+    check_denied_get_the_challenges(url, api, tokens)
 
 
 def test_attack_paths_never_reach_the_api_for_what_the_token_may_not_access(stack, tokens):  # noqa: F811
