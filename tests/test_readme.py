@@ -36,19 +36,37 @@ def test_readme_examples_run():
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
-    library = re.search(r"```python\n(import scopes\n.+?)```", text, re.S).group(1)
-    exec(compile(library, "README.md", "exec"), {})
+    library = re.search(r"```python\n(import scopes\n.+?)```", text, re.DOTALL).group(1)
+    exec(compile(library, "README.md", "exec"), {})  # noqa: S102 - the README's own example
 
 
 def _section_block(title: str, language: str = "sh") -> str:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = re.split(rf"^#+ {re.escape(title)}\n", text, maxsplit=1, flags=re.M)[1]
-    return re.search(rf"```{language}\n(.+?)```", section, re.S).group(1)
+    section = re.split(rf"^#+ {re.escape(title)}\n", text, maxsplit=1, flags=re.MULTILINE)[1]
+    return re.search(rf"```{language}\n(.+?)```", section, re.DOTALL).group(1)
 
 
 def test_readme_nginx_config_is_the_tested_file():
     example = (ROOT / "examples" / "nginx" / "scopes.conf").read_text(encoding="utf-8")
     assert _section_block("nginx", "nginx") == example
+
+
+def test_readme_caddy_config_is_the_tested_file():
+    example = (ROOT / "examples" / "caddy" / "Caddyfile").read_text(encoding="utf-8")
+    assert _section_block("Caddy", "caddyfile") == example
+
+
+def test_readme_metrics_table_is_what_the_server_exposes():
+    """Every scopes_* metric of a full server is in the README's table, and no other."""
+    from scopes.metrics import Metrics
+
+    section = re.split(r"^### Metrics\n", (ROOT / "README.md").read_text(encoding="utf-8"),
+                       flags=re.MULTILINE)[1].split("\n### ", 1)[0]
+    documented = set(re.findall(r"^\| `(scopes_\w+)` \|", section, re.MULTILINE))
+    exposed = {metric.name + ("_total" if metric.type == "counter" else "")
+               for metric in Metrics(service=True).registry.collect()
+               if metric.name.startswith("scopes_")}
+    assert documented == exposed
 
 
 def test_readme_token_service_flow_runs_as_written(tmp_path):
@@ -76,7 +94,7 @@ def test_readme_token_service_flow_runs_as_written(tmp_path):
 
 def test_readme_fastapi_example_is_the_documented_one():
     docs = (ROOT / "docs" / "asgi.md").read_text(encoding="utf-8").split("## FastAPI", 1)[1]
-    documented = re.search(r"```python\n(.+?)```", docs, re.S).group(1)
+    documented = re.search(r"```python\n(.+?)```", docs, re.DOTALL).group(1)
     assert _section_block("FastAPI and Starlette", "python") == documented
 
 

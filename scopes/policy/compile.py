@@ -11,6 +11,7 @@ requirement is met (`Alternative.met`), and route precedence (`Router`). Its mis
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -29,8 +30,8 @@ __all__ = [
     "NeedKind",
     "PathTemplate",
     "Route",
-    "Router",
     "Routed",
+    "Router",
     "bind_principal",
     "methods",
     "requirement",
@@ -228,9 +229,7 @@ class Alternative:
     ) -> tuple[Need, ...]:
         """The needs a token with these grants and user ids does not meet (asked of `met`)."""
         return tuple(
-            need
-            for need in self.needs
-            if not Alternative((need,), False).met(grants, user_ids, segments)
+            need for need in self.needs if not _alone(need).met(grants, user_ids, segments)
         )
 
     def granted_by(
@@ -240,7 +239,7 @@ class Alternative:
         bare scope where the token has it, else the one for this request)."""
         found = []
         for need in self.needs:
-            bare = Alternative((Need(_PERMISSION, need.name),), False)
+            bare = _alone(Need(_PERMISSION, need.name))
             if not need.principal and bare.met(grants, user_ids, segments):
                 found.append(need.name)
             else:
@@ -293,6 +292,13 @@ def _judge(needs: tuple[Need, ...], needs_principal: bool) -> Judge:
             terms.append(f"s[{need.param:d}] in u")
     judge: Judge = eval(f"lambda g, u, s: {' and '.join(terms) or 'True'}", {"__builtins__": {}})
     return judge
+
+
+@functools.lru_cache(maxsize=4096)
+def _alone(need: Need) -> Alternative:
+    """The alternative of this one need, its judge compiled once: explaining a decision (every
+    decision-log line renders one) asks it again and again, and compiling costs tens of µs."""
+    return Alternative((need,), False)
 
 
 ANY_TOKEN = (Alternative((), False),)
@@ -486,7 +492,7 @@ class Route:
 
 
 class _Node:
-    __slots__ = ("literal", "param", "routes", "folded")
+    __slots__ = ("folded", "literal", "param", "routes")
 
     def __init__(self) -> None:
         self.literal: dict[str, _Node] = {}
@@ -525,7 +531,7 @@ class Router:
     Building it refuses routes that no request can tell apart (CompileError).
     """
 
-    __slots__ = ("routes", "_static", "_trie", "_confusable")
+    __slots__ = ("_confusable", "_static", "_trie", "routes")
 
     def __init__(self, routes: Iterable[Route]) -> None:
         self.routes: tuple[Route, ...] = tuple(routes)
