@@ -46,14 +46,17 @@ def __dir__() -> list[str]:
 class CompileError(ValueError):
     """A policy entry that cannot be compiled: what is wrong and how to fix it.
 
-    `origin` names the entry (as `Route.origin` does) when the problem is between routes.
+    `origin` names the entry (as `Route.origin` does) when the problem is between routes;
+    `key` the entry's key the problem is in (`any_of`), so a message can point at its line.
     """
 
-    def __init__(self, message: str, fix: str | None = None, origin: str | None = None) -> None:
+    def __init__(self, message: str, fix: str | None = None, origin: str | None = None,
+                 key: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.fix = fix
         self.origin = origin
+        self.key = key
 
 
 # -- path templates ------------------------------------------------------------------------------
