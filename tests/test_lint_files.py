@@ -505,7 +505,7 @@ def test_yaml_scanner_agrees_with_pyyaml(data, flow, style):
     """Every value scan_yaml reports is the value PyYAML reads at its path, spelled at its place."""
     yaml = pytest.importorskip("yaml")
     text = yaml.safe_dump(data, default_flow_style=flow, default_style=style, allow_unicode=True)
-    found = scan_yaml(text, None, yaml)
+    found = scan_yaml(text, None)
     _check_found(found, text, [yaml.safe_load(text)])
 
 

@@ -12,14 +12,20 @@ import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
-from json.decoder import scanstring
+from json import decoder
 
 from scopes.lint.noqa import strip_directive
 
 __all__ = ["Found", "scan_json", "scan_lines", "scan_toml", "scan_yaml"]
 
-Path = tuple[str | int, ...]
+Path = tuple[str | int | None, ...]  # None: a YAML mapping key that is not a scalar
 Wanted = Callable[[str], bool] | None  # which keys to report; None: every value, containers too
+
+# The JSON string decoder json.loads uses: (value, offset past the closing quote). The stdlib
+# stubs leave it out, though json.decoder defines it (the C speedup or its Python twin).
+_scanstring: Callable[[str, int, bool], tuple[str, int]] = (
+    decoder.scanstring  # type: ignore[attr-defined]  # missing from typeshed's json.decoder
+)
 
 
 def __dir__() -> list[str]:
@@ -57,6 +63,14 @@ class Found:
         return self.start
 
 
+def _match(pattern: re.Pattern[str], text: str, position: int) -> re.Match[str]:
+    """The pattern's match at `position`, which text its parser accepted always has."""
+    match = pattern.match(text, position)
+    if match is None:
+        raise ValueError(f"unexpected text at offset {position}")
+    return match
+
+
 # -- JSON ----------------------------------------------------------------------------------------
 
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
@@ -70,7 +84,7 @@ class _Json:
         self.found: list[Found] = []
 
     def space(self, position: int) -> int:
-        return _JSON_SPACE.match(self.text, position).end()
+        return _match(_JSON_SPACE, self.text, position).end()
 
     def want(self, key: str | None) -> bool:
         return self.wanted is None or (key is not None and self.wanted(key))
@@ -80,7 +94,7 @@ class _Json:
         position = self.space(position)
         ch = text[position]
         if ch == '"':
-            value, end = scanstring(text, position + 1, True)
+            value, end = _scanstring(text, position + 1, True)
             if self.want(key):
                 self.found.append(
                     _string(text, path, key, value, position + 1, end - 1, in_list, _json_escape)
@@ -95,7 +109,7 @@ class _Json:
             if text[position] == "}":
                 return position + 1
             while True:
-                name, position = scanstring(text, self.space(position) + 1, True)
+                name, position = _scanstring(text, self.space(position) + 1, True)
                 position = self.space(position) + 1  # the ':'
                 position = self.space(self.value(position, path + (name,), name, False))
                 if text[position] == "}":
@@ -116,7 +130,7 @@ class _Json:
                 if text[position] == "]":
                     return position + 1
                 position += 1
-        match = _JSON_SCALAR.match(text, position)
+        match = _match(_JSON_SCALAR, text, position)
         if self.want(key):
             value = json.loads(match.group())
             end = match.end()
@@ -196,7 +210,7 @@ class _Toml:
         table: Path = ()
         position = 0
         while True:
-            position = _TOML_BLANK.match(text, position).end()
+            position = _match(_TOML_BLANK, text, position).end()
             if position >= len(text):
                 return
             if text.startswith("[[", position):
@@ -208,12 +222,12 @@ class _Toml:
                 self.arrays[array] = count + 1
                 table = array + (count,)
                 self.keys[table] = offset
-                position = _TOML_SPACE.match(text, position).end() + 2  # ']]'
+                position = _match(_TOML_SPACE, text, position).end() + 2  # ']]'
             elif text[position] == "[":
                 parts, position = self.key(position + 1)
                 table = self.resolve(parts)
                 self.keys[table] = parts[-1][1]
-                position = _TOML_SPACE.match(text, position).end() + 1  # ']'
+                position = _match(_TOML_SPACE, text, position).end() + 1  # ']'
             else:
                 position = self.pair(position, table)
 
@@ -230,7 +244,7 @@ class _Toml:
         text = self.text
         parts = []
         while True:
-            position = _TOML_SPACE.match(text, position).end()
+            position = _match(_TOML_SPACE, text, position).end()
             ch = text[position]
             if ch == '"':
                 end = self.basic_end(position + 1)
@@ -242,10 +256,10 @@ class _Toml:
                 parts.append((text[position + 1 : end], position + 1))
                 position = end + 1
             else:
-                match = _TOML_BARE_KEY.match(text, position)
+                match = _match(_TOML_BARE_KEY, text, position)
                 parts.append((match.group(), position))
                 position = match.end()
-            position = _TOML_SPACE.match(text, position).end()
+            position = _match(_TOML_SPACE, text, position).end()
             if position < len(text) and text[position] == ".":
                 position += 1
                 continue
@@ -255,7 +269,7 @@ class _Toml:
         parts, position = self.key(position)
         path = table + tuple(name for name, _ in parts)
         self.keys[path] = parts[-1][1]
-        position = _TOML_SPACE.match(self.text, position).end() + 1  # '='
+        position = _match(_TOML_SPACE, self.text, position).end() + 1  # '='
         return self.value(position, path, parts[-1][0], False)
 
     def basic_end(self, position: int) -> int:
@@ -267,7 +281,7 @@ class _Toml:
 
     def value(self, position: int, path: Path, key: str, in_list: bool) -> int:
         text = self.text
-        position = _TOML_SPACE.match(text, position).end()
+        position = _match(_TOML_SPACE, text, position).end()
         ch = text[position]
         if ch in "\"'":
             if text.startswith(ch * 3, position):
@@ -305,12 +319,12 @@ class _Toml:
             position += 1
             index = 0
             while True:
-                position = _TOML_BLANK.match(text, position).end()
+                position = _match(_TOML_BLANK, text, position).end()
                 if text[position] == "]":
                     return position + 1
                 position = self.value(position, path + (index,), key, True)
                 index += 1
-                position = _TOML_BLANK.match(text, position).end()
+                position = _match(_TOML_BLANK, text, position).end()
                 if text[position] == ",":
                     position += 1
         if ch == "{":
@@ -318,20 +332,20 @@ class _Toml:
                 self.found.append(
                     Found(path, key, "map", None, position, position, False, in_list)
                 )
-            position = _TOML_SPACE.match(text, position + 1).end()
+            position = _match(_TOML_SPACE, text, position + 1).end()
             while text[position] != "}":
                 parts, position = self.key(position)
                 inner = path + tuple(name for name, _ in parts)
                 self.keys[inner] = parts[-1][1]
-                position = _TOML_SPACE.match(text, position).end() + 1  # '='
+                position = _match(_TOML_SPACE, text, position).end() + 1  # '='
                 position = self.value(position, inner, parts[-1][0], False)
-                position = _TOML_SPACE.match(text, position).end()
+                position = _match(_TOML_SPACE, text, position).end()
                 if text[position] == ",":
-                    position = _TOML_SPACE.match(text, position + 1).end()
+                    position = _match(_TOML_SPACE, text, position + 1).end()
             return position + 1
-        end = _TOML_SCALAR.match(text, position).end()
+        end = _match(_TOML_SCALAR, text, position).end()
         if _TOML_DATE_TIME.match(text, position):
-            end = _TOML_SCALAR.match(text, end + 1).end()
+            end = _match(_TOML_SCALAR, text, end + 1).end()
         if self.want(key):
             value = tomllib.loads(f"v = {text[position:end]}")["v"]
             self.found.append(Found(path, key, "other", value, position, end, in_list=in_list))
@@ -339,7 +353,8 @@ class _Toml:
 
 
 def _decode_basic(raw: str) -> str:
-    return tomllib.loads(f'v = "{raw}"')["v"]
+    decoded: str = tomllib.loads(f'v = "{raw}"')["v"]
+    return decoded
 
 
 def _toml_escape(raw: str, index: int) -> int:
@@ -358,13 +373,16 @@ def scan_toml(text: str, wanted: Wanted) -> tuple[list[Found], dict[Path, int]]:
 _YAML_STR = "tag:yaml.org,2002:str"
 
 
-def scan_yaml(text: str, wanted: Wanted, yaml) -> list[Found]:
+def scan_yaml(text: str, wanted: Wanted) -> list[Found]:
     """Values of every document of a YAML stream, from PyYAML's nodes and their marks.
 
     Composing (not constructing) accepts any tag, so CloudFormation's `!Ref` and the like read
-    fine. A node reached again through an alias is reported once, where it is written.
+    fine. A node reached again through an alias is reported once, where it is written. PyYAML
+    is an optional extra: callers make sure it is there.
     """
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    import yaml
+
+    loader: type[yaml.SafeLoader | yaml.CSafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     constructor = yaml.SafeLoader("")
     found: list[Found] = []
     seen: set[int] = set()
@@ -372,7 +390,7 @@ def scan_yaml(text: str, wanted: Wanted, yaml) -> list[Found]:
     def want(key: str | None) -> bool:
         return wanted is None or (key is not None and wanted(key))
 
-    def walk(node, path: Path, key: str | None, in_list: bool) -> None:
+    def walk(node: yaml.Node, path: Path, key: str | None, in_list: bool) -> None:
         if id(node) in seen:
             return
         seen.add(id(node))
@@ -380,31 +398,35 @@ def scan_yaml(text: str, wanted: Wanted, yaml) -> list[Found]:
         if isinstance(node, yaml.ScalarNode):
             if not want(key):
                 return
+            scalar: str = node.value
             if node.tag != _YAML_STR:
+                value: object
                 try:
                     value = constructor.construct_object(node, deep=True)
                 except yaml.YAMLError:
-                    value = node.value
+                    value = scalar
                 found.append(Found(path, key, "other", value, start, end, in_list=in_list))
                 return
             style = node.style or None
             if style in ("'", '"'):
                 inner = (start + 1, max(start + 1, end - 1))
-                found.append(_string(text, path, key, node.value, *inner, in_list, None))
+                found.append(_string(text, path, key, scalar, *inner, in_list, None))
             elif style is None:
-                found.append(_string(text, path, key, node.value, start, end, in_list, None))
+                found.append(_string(text, path, key, scalar, start, end, in_list, None))
             else:  # a block scalar: its text starts on the next line
-                found.append(Found(path, key, "str", node.value, start, end, in_list=in_list))
+                found.append(Found(path, key, "str", scalar, start, end, in_list=in_list))
         elif isinstance(node, yaml.SequenceNode):
             if wanted is None:
                 found.append(Found(path, key, "list", node.tag, start, start, in_list=in_list))
-            for index, child in enumerate(node.value):
+            items: list[yaml.Node] = node.value
+            for index, child in enumerate(items):
                 walk(child, path + (index,), key, True)
         else:
             if wanted is None:
                 found.append(Found(path, key, "map", node.tag, start, start, in_list=in_list))
-            for name, child in node.value:
-                label = name.value if isinstance(name, yaml.ScalarNode) else None
+            pairs: list[tuple[yaml.Node, yaml.Node]] = node.value
+            for name, child in pairs:
+                label: str | None = name.value if isinstance(name, yaml.ScalarNode) else None
                 walk(child, path + (label,), label, False)
 
     for index, document in enumerate(yaml.compose_all(text, Loader=loader)):
@@ -424,7 +446,7 @@ def scan_lines(text: str) -> list[Found]:
     found = []
     offset = 0
     for number, line in enumerate(text.split("\n")):
-        content = strip_directive(line[:-1] if line.endswith("\r") else line)
+        content = strip_directive(line.removesuffix("\r"))
         if content.strip() and not content.startswith("#"):
             end = offset + len(content)
             found.append(Found((number,), None, "str", content, offset, end, True))

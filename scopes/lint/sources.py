@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scopes.lint._scan import Found, scan_json, scan_lines, scan_toml, scan_yaml
+from scopes.lint._scan import Path as ValuePath
 
 __all__ = [
     "FORMATS",
@@ -53,7 +54,7 @@ class Document:
     text: str
     data: object
     found: list[Found]
-    keys: dict[tuple, int] = field(default_factory=dict)  # TOML: where each key is spelled
+    keys: dict[ValuePath, int] = field(default_factory=dict)  # TOML: where each key is spelled
 
 
 def format_of(path: str) -> str:
@@ -78,14 +79,6 @@ def read_text(path: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise SourceError(f"not UTF-8 ({error.reason} at byte {error.start})") from None
-
-
-def _yaml():
-    try:
-        import yaml
-    except ImportError:  # an optional extra
-        raise SourceError(YAML_HINT) from None
-    return yaml
 
 
 def read_document(fmt: str, text: str, wanted: Callable[[str], bool] | None) -> Document:
@@ -114,9 +107,12 @@ def read_document(fmt: str, text: str, wanted: Callable[[str], bool] | None) -> 
             raise SourceError(f"invalid TOML: {error}", line=line, column=column) from None
         found, keys = scan_toml(text, wanted)
         return Document(fmt, text, data, found, keys)
-    yaml = _yaml()
     try:
-        found = scan_yaml(text, wanted, yaml)
+        import yaml
+    except ImportError:  # an optional extra
+        raise SourceError(YAML_HINT) from None
+    try:
+        found = scan_yaml(text, wanted)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = error.problem or error.context or "cannot parse"
@@ -159,37 +155,54 @@ def rewrite(document: Document, replacements: dict[Found, str]) -> str | None:
     return new_text if same else None
 
 
-def _same(document: Document, new_text: str, changed: dict[tuple, str]) -> bool:
+def _same(document: Document, new_text: str, changed: dict[ValuePath, str]) -> bool:
     fmt = document.format
     if fmt == "json":
-        return json.loads(new_text) == _replaced(document.data, changed)
+        decoded: object = json.loads(new_text)
+        return decoded == _replaced(document.data, changed)
     if fmt == "toml":
         return tomllib.loads(new_text) == _replaced(document.data, changed)
     if fmt == "scopes":
         return [f.value for f in scan_lines(new_text)] == [
             changed.get(f.path, f.value) for f in scan_lines(document.text)
         ]
-    yaml = _yaml()
-    before = [_shape(f, changed) for f in scan_yaml(document.text, None, yaml)]
-    after = [_shape(f, {}) for f in scan_yaml(new_text, None, yaml)]
+    before = [_shape(f, changed) for f in scan_yaml(document.text, None)]
+    after = [_shape(f, {}) for f in scan_yaml(new_text, None)]
     return before == after
 
 
-def _shape(found: Found, changed: dict[tuple, str]) -> tuple:
+def _shape(found: Found, changed: dict[ValuePath, str]) -> tuple[ValuePath, str, object]:
     return (found.path, found.kind, changed.get(found.path, found.value))
 
 
-def _replaced(data: object, changed: dict[tuple, str]) -> object:
+def _replaced(data: object, changed: dict[ValuePath, str]) -> object:
     """A deep copy of decoded data with the values at `changed`'s paths replaced."""
     copy = _deep_copy(data)
     for path, value in changed.items():
         node = copy
         for step in path[:-1]:
-            node = node[step]
-        if not isinstance(node[path[-1]], str):
+            node = _item(node, step)
+        if not isinstance(_item(node, path[-1]), str):
             raise KeyError(path)
-        node[path[-1]] = value
+        _put(node, path[-1], value)
     return copy
+
+
+def _item(node: object, step: str | int | None) -> object:
+    """node[step] for a table or a list of decoded data; KeyError for anything else."""
+    if isinstance(node, dict):
+        return node[step]
+    if isinstance(node, list) and isinstance(step, int):
+        return node[step]
+    raise KeyError(step)
+
+
+def _put(node: object, step: str | int | None, value: str) -> None:
+    """node[step] = value, for a step _item has just read."""
+    if isinstance(node, list) and isinstance(step, int):
+        node[step] = value
+    if isinstance(node, dict):
+        node[step] = value
 
 
 def _deep_copy(data: object) -> object:
