@@ -53,6 +53,12 @@ class Found:
     in_list: bool = False
     offsets: tuple[int, ...] | None = None
 
+    def string(self) -> str:
+        """The value of a "str" Found (TypeError for any other kind)."""
+        if not isinstance(self.value, str):
+            raise TypeError(f"the value at {self.path} is not a string")
+        return self.value
+
     def at(self, index: int) -> int:
         """The file offset of character `index` of the value; past its end, past the quote."""
         if self.exact:

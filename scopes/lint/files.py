@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import codecs
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from scopes.lint._scan import Found
+from scopes.lint._scan import Path as ValuePath
 from scopes.lint.diagnostic import Diagnostic
 from scopes.lint.durations import lint_duration
 from scopes.lint.fixes import fix_with
@@ -54,7 +55,7 @@ class _Checked:
     document: Document | None
     policy: bool
     diagnostics: list[Diagnostic] = field(default_factory=list)  # offsets into the file
-    fixes: dict[tuple, str] = field(default_factory=dict)  # path of a string -> its fixed text
+    fixes: dict[ValuePath, str] = field(default_factory=dict)  # path of a string -> its fixed text
 
 
 def lint_file(
@@ -93,8 +94,8 @@ def lint_source(
     keep = _keeper(text, fmt, enabled)
     checked = _check(path, fmt, text, rules, keys, keep)
     fixed, new_text = 0, text
-    if fix and checked.fixes:
-        new_text, fixed = _rewrite(path, fmt, checked, keys)
+    if fix and checked.fixes and checked.document is not None:
+        new_text, fixed = _rewrite(fmt, checked.document, checked, keys)
         if fixed:
             keep = _keeper(new_text, fmt, enabled)
             checked = _check(path, fmt, new_text, rules, keys, keep)
@@ -122,7 +123,7 @@ def _placed_all(path: str, text: str, diagnostics: list[Diagnostic]) -> list[Fin
     return findings
 
 
-def _wanted(keys: frozenset[str]):
+def _wanted(keys: frozenset[str]) -> Callable[[str], bool]:
     return (keys | DURATION_KEYS).__contains__
 
 
@@ -133,17 +134,18 @@ def _check(
     if fmt != "scopes" and not any(marker in text for marker in markers):
         return _Checked(None, False)
     document = read_document(fmt, text, _wanted(keys))
-    units: list[tuple[tuple[Found, ...], Rules, bool]] = []
+    units: list[tuple[Sequence[Found], Rules, bool]] = []
     durations: list[Found] = []
     checked = _Checked(document, False)
-    if fmt == "toml" and is_policy(document.data):
-        document = read_document(fmt, text, None)
-        strings, extra = check_policy(text, document.data, document.found, document.keys, path)
+    data = document.data
+    if fmt == "toml" and is_policy(data):
+        document = read_document(fmt, text, None)  # the same data, every value found
+        strings, extra = check_policy(text, data, document.found, document.keys, path)
         checked = _Checked(document, True, extra)
         if strings.rules is not None:
             units = [((found,), strings.rules, False) for found, _ in strings.strings]
     else:
-        lists: dict[tuple, list[Found]] = {}
+        lists: dict[ValuePath, list[Found]] = {}
         for found in document.found:
             if found.kind != "str" or (fmt != "scopes" and found.key not in keys):
                 if found.key in DURATION_KEYS and not found.in_list:
@@ -159,14 +161,14 @@ def _check(
     lines = Lines(text)
     for founds, unit_rules, token in units:
         if len(founds) == 1 and not founds[0].in_list:
-            per_string = [unit_rules.lint(founds[0].value, token=token)]
+            per_string = [unit_rules.lint(founds[0].string(), token=token)]
         else:
-            per_string = unit_rules.lint_parts([f.value for f in founds], token=token)
+            per_string = unit_rules.lint_parts([f.string() for f in founds], token=token)
         for found, diagnostics in zip(founds, per_string):
             checked.diagnostics += [_placed(found, d) for d in diagnostics]
             if found.exact and any(d.fix is not None for d in diagnostics):
                 line = lines.position(found.start)[0]  # an exact string is on one line
-                fixed = fix_with(unit_rules, found.value, token=token,
+                fixed = fix_with(unit_rules, found.string(), token=token,
                                  keep=functools.partial(_keep_on, keep, line))
                 if fixed != found.value:
                     checked.fixes[found.path] = fixed
@@ -188,9 +190,10 @@ def _placed(found: Found, d: Diagnostic) -> Diagnostic:
     return replace(d, start=start, end=max(end, start + 1))
 
 
-def _rewrite(path: str, fmt: str, checked: _Checked, keys: frozenset[str]) -> tuple[str, int]:
+def _rewrite(
+    fmt: str, document: Document, checked: _Checked, keys: frozenset[str]
+) -> tuple[str, int]:
     """Apply the fixes all at once if the file allows it, else one by one; (text, count)."""
-    document = checked.document
     by_path = {f.path: f for f in document.found}
     new_text = rewrite(document, {by_path[p]: new for p, new in checked.fixes.items()})
     if new_text is not None:

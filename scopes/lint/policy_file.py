@@ -10,13 +10,14 @@ expect (S401 unused catalogue entries, S402 partly shadowed routes).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from pydantic import ValidationError
 
 from scopes.errors import PolicyError
 from scopes.evaluate import Policy
 from scopes.lint._scan import Found
+from scopes.lint._scan import Path as ValuePath
 from scopes.lint.codes import diagnostic
 from scopes.lint.diagnostic import Diagnostic
 from scopes.lint.report import Lines
@@ -34,7 +35,7 @@ def __dir__() -> list[str]:
     return __all__
 
 
-def is_policy(data: Any) -> bool:
+def is_policy(data: object) -> TypeGuard[dict[str, Any]]:
     """A TOML document is a policy when it has endpoint tables or a catalogue of scope tables.
 
     (`scopes = "read:brands"` or `[scopes]` holding strings is data with scope strings.)
@@ -61,7 +62,7 @@ def check_policy(
     text: str,
     data: dict[str, Any],
     found: list[Found],
-    keys: dict[tuple[str | int, ...], int],
+    keys: dict[ValuePath, int],
     file: str,
 ) -> tuple[PolicyStrings, list[Diagnostic]]:
     """The scope strings to lint (as requirements) and the file-level findings (file offsets)."""
@@ -122,11 +123,11 @@ def check_policy(
     return PolicyStrings(rules, tuple(strings)), extra
 
 
-ByPath = dict[tuple[str | int, ...], Found]
+ByPath = dict[ValuePath, Found]
 
 
 def _add(
-    strings: list[tuple[Found, str]], by_path: ByPath, path: tuple[str | int, ...], entry: str
+    strings: list[tuple[Found, str]], by_path: ByPath, path: ValuePath, entry: str
 ) -> None:
     found = by_path.get(path)
     if found is not None and found.kind == "str":
