@@ -6,6 +6,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from scopes.lint.select import PerFileIgnores, RuleSelection, SelectorError, parse_selectors
 
@@ -97,7 +98,7 @@ def _read(pyproject: Path) -> LintConfig:
                       _per_file_ignores(table, pyproject))
 
 
-def _selectors(table: dict, key: str, pyproject: Path) -> tuple[str, ...]:
+def _selectors(table: dict[str, Any], key: str, pyproject: Path) -> tuple[str, ...]:
     value = table.get(key, [])
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ConfigError(f'{pyproject}: [tool.scopes] {key} must be a list of codes or code '
@@ -108,7 +109,7 @@ def _selectors(table: dict, key: str, pyproject: Path) -> tuple[str, ...]:
         raise ConfigError(str(error)) from None
 
 
-def _per_file_ignores(table: dict, pyproject: Path) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _per_file_ignores(table: dict[str, Any], pyproject: Path) -> tuple[tuple[str, tuple[str, ...]], ...]:
     value = table.get("per-file-ignores", {})
     example = 'e.g. [tool.scopes.per-file-ignores] "fixtures/**" = ["S1"]'
     if not isinstance(value, dict):

@@ -9,9 +9,10 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypedDict
 
 from scopes.lint.codes import CODES
-from scopes.lint.diagnostic import Diagnostic
+from scopes.lint.diagnostic import Diagnostic, Severity
 
 __all__ = [
     "FORMATS",
@@ -91,7 +92,21 @@ def render(findings: Iterable[Finding], output: str) -> list[str]:
             for f in findings]
 
 
-def _as_dict(finding: Finding) -> dict:
+class FindingJson(TypedDict):
+    """A finding as `--format json` prints it."""
+
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    code: str
+    severity: Severity
+    message: str
+    fix: str | None
+
+
+def _as_dict(finding: Finding) -> FindingJson:
     d = finding.diagnostic
     return {
         "path": finding.path,

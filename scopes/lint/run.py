@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from scopes.lint.config import LintConfig
-from scopes.lint.files import lint_file, lint_source
+from scopes.lint.files import Enabled, lint_file, lint_source
 from scopes.lint.fixes import fix_with
 from scopes.lint.report import Finding, in_string
 from scopes.lint.rules import Rules
@@ -113,14 +113,14 @@ def lint_run(
     return outcome
 
 
-def _enabled(base: frozenset[str], ignores: PerFileIgnores, path: str | None) -> Callable[[str], bool]:
+def _enabled(base: frozenset[str], ignores: PerFileIgnores, path: str | None) -> Enabled:
     ignored = ignores.selectors_for(path) if path else ()
     if not ignored:
         return base.__contains__
     return lambda code: code in base and not any(matches(s, code) for s in ignored)
 
 
-def _scope_string(outcome: Outcome, text: str, rules: Rules, enabled, fix: FixMode) -> None:
+def _scope_string(outcome: Outcome, text: str, rules: Rules, enabled: Enabled, fix: FixMode) -> None:
     if fix != "off":
         fixed = fix_with(rules, text, keep=enabled)
         outcome.changes.append(Change(SCOPE_NAME, text, fixed, int(fixed != text), "scope", False))
@@ -129,7 +129,8 @@ def _scope_string(outcome: Outcome, text: str, rules: Rules, enabled, fix: FixMo
     outcome.findings += [in_string(SCOPE_NAME, d) for d in rules.lint(text) if enabled(d.code)]
 
 
-def _file(outcome: Outcome, path: str, rules: Rules, config: LintConfig, enabled, fix: FixMode) -> None:
+def _file(outcome: Outcome, path: str, rules: Rules, config: LintConfig, enabled: Enabled,
+          fix: FixMode) -> None:
     try:
         report = lint_file(path, rules, config.keys, fix=fix != "off", write=fix == "write",
                            enabled=enabled)
@@ -144,7 +145,7 @@ def _file(outcome: Outcome, path: str, rules: Rules, config: LintConfig, enabled
 
 
 def _stdin(outcome: Outcome, text: str, name: str | None, rules: Rules, config: LintConfig,
-           enabled, fix: FixMode) -> None:
+           enabled: Enabled, fix: FixMode) -> None:
     """Standard input: its format from --stdin-filename, else a `.scopes` file (a line each)."""
     shown = name or STDIN_NAME
     try:

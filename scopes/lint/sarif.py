@@ -12,22 +12,119 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePath
+from typing import Literal, NotRequired, TypedDict
 from urllib.parse import quote
 
 from scopes.lint.codes import CODES, Code
+from scopes.lint.diagnostic import Severity
 from scopes.lint.report import Finding
 
-__all__ = ["LEVELS", "SARIF_SCHEMA", "SRCROOT", "sarif_log"]
+__all__ = ["LEVELS", "SARIF_SCHEMA", "SRCROOT", "SarifLog", "sarif_log"]
 
 SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 )
 SRCROOT = "%SRCROOT%"
-LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+Level = Literal["error", "warning", "note"]
+LEVELS: dict[Severity, Level] = {"error": "error", "warning": "warning", "info": "note"}
 
 
 def __dir__() -> list[str]:
     return __all__
+
+
+# The parts of a SARIF 2.1.0 log this module writes, named as the specification names them.
+
+
+class _Message(TypedDict):
+    text: str
+
+
+class _ArtifactLocation(TypedDict):
+    uri: str
+    uriBaseId: NotRequired[str]
+
+
+class _Region(TypedDict):
+    startLine: int
+    startColumn: int
+    endLine: int
+    endColumn: int
+
+
+class _PhysicalLocation(TypedDict):
+    artifactLocation: _ArtifactLocation
+    region: NotRequired[_Region]
+
+
+class _Location(TypedDict):
+    physicalLocation: _PhysicalLocation
+
+
+class _FixProperties(TypedDict):
+    fix: str
+
+
+class _Result(TypedDict):
+    ruleId: str
+    level: Level
+    message: _Message
+    ruleIndex: NotRequired[int]
+    locations: NotRequired[list[_Location]]
+    properties: NotRequired[_FixProperties]
+
+
+class _Configuration(TypedDict):
+    level: Level
+
+
+class _TagProperties(TypedDict):
+    tags: list[str]
+
+
+class _Rule(TypedDict):  # SARIF's reportingDescriptor
+    id: str
+    shortDescription: _Message
+    help: _Message
+    defaultConfiguration: _Configuration
+    properties: _TagProperties
+
+
+class _Driver(TypedDict):  # SARIF's toolComponent
+    name: str
+    version: str
+    informationUri: NotRequired[str]
+    rules: list[_Rule]
+
+
+class _Tool(TypedDict):
+    driver: _Driver
+
+
+class _Notification(TypedDict):
+    level: Level
+    message: _Message
+    locations: list[_Location]
+
+
+class _Invocation(TypedDict):
+    executionSuccessful: bool
+    toolExecutionNotifications: NotRequired[list[_Notification]]
+
+
+class _Root(TypedDict):  # SARIF's artifactLocation, as an originalUriBaseIds entry
+    uri: str
+
+
+class _Run(TypedDict):
+    tool: _Tool
+    invocations: list[_Invocation]
+    originalUriBaseIds: dict[str, _Root]
+    columnKind: str
+    results: list[_Result]
+
+
+SarifLog = TypedDict("SarifLog", {"$schema": str, "version": str, "runs": list[_Run]})
 
 
 def sarif_log(
@@ -37,7 +134,7 @@ def sarif_log(
     problems: Sequence[tuple[str, str]] = (),
     base: Path | None = None,
     information_uri: str | None = None,
-) -> dict:
+) -> SarifLog:
     """The SARIF log of one lint run.
 
     `problems` are the files that could not be read, as (path, message); they make the
@@ -47,14 +144,17 @@ def sarif_log(
     base = Path(os.path.abspath(base or os.curdir))
     codes = list(CODES.values())
     index = {code.code: i for i, code in enumerate(codes)}
-    driver: dict = {"name": "scopes", "version": version}
+    rules = [_rule(code) for code in codes]
+    driver: _Driver
     if information_uri:
-        driver["informationUri"] = information_uri
-    driver["rules"] = [_rule(code) for code in codes]
-    results = []
+        driver = {"name": "scopes", "version": version, "informationUri": information_uri,
+                  "rules": rules}
+    else:
+        driver = {"name": "scopes", "version": version, "rules": rules}
+    results: list[_Result] = []
     for finding in findings:
         d = finding.diagnostic
-        result: dict = {
+        result: _Result = {
             "ruleId": d.code,
             "level": LEVELS[d.severity],
             "message": {"text": d.message},
@@ -62,7 +162,7 @@ def sarif_log(
         if d.code in index:
             result["ruleIndex"] = index[d.code]
         if not _synthetic(finding.path):
-            region = {
+            region: _Region = {
                 "startLine": finding.line,
                 "startColumn": finding.column,
                 "endLine": finding.end_line,
@@ -74,7 +174,7 @@ def sarif_log(
         if d.fix is not None:
             result["properties"] = {"fix": d.fix}
         results.append(result)
-    invocation: dict = {"executionSuccessful": not problems}
+    invocation: _Invocation = {"executionSuccessful": not problems}
     if problems:
         invocation["toolExecutionNotifications"] = [
             {
@@ -97,7 +197,7 @@ def sarif_log(
     }
 
 
-def _rule(code: Code) -> dict:
+def _rule(code: Code) -> _Rule:
     example = f"Example: {code.example}."
     fix = f" --fix: {code.fix}." if code.fix else ""
     return {
@@ -114,7 +214,7 @@ def _synthetic(path: str) -> bool:
     return path.startswith("<") and path.endswith(">")
 
 
-def _artifact(path: str, base: Path) -> dict:
+def _artifact(path: str, base: Path) -> _ArtifactLocation:
     """A URI reference to `path`: relative to `base` when under it, else an absolute file URI."""
     absolute = Path(os.path.abspath(path))
     try:
