@@ -18,7 +18,8 @@ from importlib import resources
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import GenerateJsonSchema
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
 
 from scopes.policy.schema import FieldModel, PolicyModel
 
@@ -42,7 +43,7 @@ def __dir__() -> list[str]:
 class _TomlSchema(GenerateJsonSchema):
     """TOML has no null: `x: str | None = None` is a key that may be left out."""
 
-    def nullable_schema(self, schema):  # type: ignore[no-untyped-def]
+    def nullable_schema(self, schema: core_schema.NullableSchema) -> JsonSchemaValue:
         return self.generate_inner(schema["schema"])
 
 
@@ -91,21 +92,26 @@ def _requirement_rule(model: type[BaseModel] = FieldModel) -> dict[str, Any]:
     return {"oneOf": [branch(kind) for kind in kinds]}
 
 
-def _draft4(node: Any) -> Any:
+def _draft4(node: dict[str, Any]) -> dict[str, Any]:
     """`const` as a one-value `enum`, no `"default": null`: what draft-4 readers understand."""
-    if isinstance(node, list):
-        return [_draft4(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in node.items():
         if key == "default" and value is None:
             continue
         if key == "const" and "enum" not in node:
             out["enum"] = [value]
             continue
-        out[key] = value if key in ("enum", "default") else _draft4(value)
+        out[key] = value if key in ("enum", "default") else _draft4_value(value)
     return out
+
+
+def _draft4_value(node: object) -> object:
+    """A schema value with every schema inside it made draft-4 (see _draft4)."""
+    if isinstance(node, list):
+        return [_draft4_value(item) for item in node]
+    if isinstance(node, dict):
+        return _draft4(node)
+    return node
 
 
 def render(schema: dict[str, Any]) -> str:
