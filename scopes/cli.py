@@ -8,8 +8,9 @@ import importlib.util
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypedDict, TypeVar, Unpack
 
 import click
 
@@ -53,7 +54,24 @@ def cli() -> None:
     """Scoped-token policy engine: can this token call METHOD /path, and why."""
 
 
-def _request_options(command):
+class _Request(TypedDict):
+    """The request options _request_options adds, as click passes them on."""
+
+    scope: str | None
+    method: str
+    path: str
+    token: str | None
+    jwks: str | None
+    audience: str | None
+    issuer: str | None
+    policy_path: str | None
+    body: str | None
+
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def _request_options(command: _Command) -> _Command:
     for decorator in reversed([
         click.option("--scope", "scope", metavar="S", help="The token's scope string."),
         click.argument("method"),
@@ -71,17 +89,15 @@ def _request_options(command):
     return command
 
 
-def _decide(options: dict) -> Decision | str:
+def _decide(options: _Request) -> Decision | str:
     """The decision for the request, or (for a token that does not verify) why not."""
     policy = load_policy(options["policy_path"])
     scope, token = options["scope"], options["token"]
-    if (scope is None) == (token is None):
-        raise click.UsageError("give exactly one of --scope S or --token T")
-    if token is None:
+    if scope is not None and token is None:
         if options["jwks"] or options["audience"] or options["issuer"]:
             raise click.UsageError("--jwks, --audience and --issuer go with --token")
         token_scopes = scope
-    else:
+    elif token is not None and scope is None:
         if not options["jwks"]:
             raise click.UsageError("--token needs --jwks FILE|URL to verify it")
         try:
@@ -101,6 +117,8 @@ def _decide(options: dict) -> Decision | str:
         except TokenError as error:
             return f"denied: invalid token: {error}"
         token_scopes = verified.scope
+    else:
+        raise click.UsageError("give exactly one of --scope S or --token T")
     body = read_body(options["body"])
     decision = policy.authorize(token_scopes, options["method"], options["path"], body=body)
     if decision.route is not None and decision.route.graphql is not None and not _has_graphql():
@@ -117,7 +135,7 @@ def _has_graphql() -> bool:
 
 @cli.command()
 @_request_options
-def check(as_json: bool, **options) -> int:
+def check(as_json: bool, **options: Unpack[_Request]) -> int:
     """Decide METHOD PATH for --scope S, or for a verified --token: exit 0 allowed, 1 denied
     (or an invalid token), 2 usage error."""
     decision = _decide(options)
@@ -130,7 +148,7 @@ def check(as_json: bool, **options) -> int:
 
 @cli.command()
 @_request_options
-def explain(as_json: bool, **options) -> int:
+def explain(as_json: bool, **options: Unpack[_Request]) -> int:
     """Explain the decision for METHOD PATH: the rule, what it needs, what the token has."""
     decision = _decide(options)
     if isinstance(decision, str):
@@ -306,11 +324,14 @@ def _project_url() -> str | None:
         meta = importlib.metadata.metadata(DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:
         return None
-    urls = dict(u.split(", ", 1) for u in meta.get_all("Project-URL") or [] if ", " in u)
+    labelled: list[str] = meta.get_all("Project-URL") or []
+    urls = dict(u.split(", ", 1) for u in labelled if ", " in u)
     for label in ("Homepage", "Documentation", "Source"):
         if label in urls:
             return urls[label]
-    return next(iter(urls.values()), None) or meta.get("Home-page")
+    # PackageMetadata promises .get only from Python 3.12 on.
+    home = meta["Home-page"] if "Home-page" in meta else None  # noqa: SIM401
+    return next(iter(urls.values()), None) or home
 
 
 cli.add_command(service_commands.serve)
