@@ -16,6 +16,7 @@ from scopes.lint.files import SourceError, lint_file
 from scopes.lint.fixes import fix_with
 from scopes.lint.report import FORMATS, in_string, render
 from scopes.lint.rules import rules_for
+from scopes.openapi.command import import_openapi_command
 from scopes.service import commands as service_commands
 
 __all__ = ["ExitCode", "main"]
@@ -201,6 +202,7 @@ def lint_command(files: tuple[str, ...], scope_strings: tuple[str, ...], policy_
 cli.add_command(service_commands.serve)
 cli.add_command(service_commands.clients)
 cli.add_command(service_commands.keys)
+cli.add_command(import_openapi_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -73,6 +73,30 @@ class Policy:
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, file: str = "<dict>") -> Policy:
         return cls(load_policy_dict(data, file=file))
+
+    @classmethod
+    def from_openapi(
+        cls,
+        source: str | Path | Mapping[str, Any],
+        *,
+        scheme_scopes: Mapping[str, str] | None = None,
+        public_by_default: bool = False,
+        skip_unsupported: bool = False,
+    ) -> Policy:
+        """The policy an OpenAPI 3.0 or 3.1 document describes (a JSON or YAML file, or a dict).
+
+        Exactly as `scopes import-openapi` imports it (DESIGN.md, "Import"); raises
+        `scopes.openapi.OpenAPIError` (a PolicyError) naming the JSON pointer at fault.
+        """
+        from scopes.openapi import import_openapi
+
+        imported = import_openapi(
+            source,
+            scheme_scopes=scheme_scopes,
+            public_by_default=public_by_default,
+            skip_unsupported=skip_unsupported,
+        )
+        return cls(imported.loaded)
 
     # -- scopes --------------------------------------------------------------------------------
 
