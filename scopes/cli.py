@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from scopes.decision import Decision
+from scopes.diff_command import diff_command
 from scopes._cli_common import ExitCode, UsageFailure, load_policy, policy_option
 from scopes.lint.config import ConfigError, find_config
 from scopes.lint.files import SourceError, lint_file
@@ -203,6 +204,7 @@ cli.add_command(service_commands.serve)
 cli.add_command(service_commands.clients)
 cli.add_command(service_commands.keys)
 cli.add_command(import_openapi_command)
+cli.add_command(diff_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -111,3 +111,47 @@ documents = st.dictionaries(
     ),
     max_size=6,
 )
+
+# Policies as data (what Policy.from_dict takes), for the drift properties: parameters named
+# `a` and `u`, a catalogue with qualifiers and a scope that needs a user_id, every requirement
+# kind (public, authenticated, alternatives of conjunctions, placeholders, a principal binding).
+DRIFT_CATALOGUE = {
+    "read:things": {"qualifier": "thing_id"},
+    "write:things": {"qualifier": "thing_id"},
+    "admin": {},
+    "notes": {"needs_principal": True},
+    "extra": {},
+}
+DRIFT_TEMPLATES = ["/things", "/things/{a}", "/things/{a}/notes", "/things/export",
+                   "/users/{u}/things/{a}", "/users/{u}/things/export"]
+
+
+def drift_scopes(path: str) -> st.SearchStrategy[str]:
+    words = ["read:things", "write:things", "admin", "notes", "read:things:lit", "user_id:alice"]
+    if "{a}" in path:
+        words += ["read:things:{a}", "write:things:{a}"]
+    if "{u}" in path:
+        words += ["user_id:{u}"]
+    return st.lists(st.sampled_from(words), min_size=1, max_size=2, unique=True).map(" ".join)
+
+
+@st.composite
+def drift_endpoint(draw, method: str, path: str) -> dict:
+    endpoint: dict = {"methods": [method], "path": path}
+    kind = draw(st.sampled_from(["any_of"] * 6 + ["public", "authenticated"]))
+    if kind == "any_of":
+        endpoint["any_of"] = draw(st.lists(drift_scopes(path), min_size=1, max_size=3))
+        if "{u}" in path and draw(st.booleans()):
+            endpoint["principal_param"] = "u"
+    else:
+        endpoint[kind] = True
+    return endpoint
+
+
+@st.composite
+def drift_policies(draw) -> dict:
+    """A policy's data; `Policy.from_dict` loads every one."""
+    shapes = draw(st.lists(st.tuples(st.sampled_from(["GET", "PUT"]),
+                                     st.sampled_from(DRIFT_TEMPLATES)),
+                           min_size=1, max_size=8, unique=True))
+    return {"scopes": DRIFT_CATALOGUE, "endpoints": [draw(drift_endpoint(m, p)) for m, p in shapes]}

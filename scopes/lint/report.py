@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from scopes.lint.diagnostic import Diagnostic
 
-__all__ = ["FORMATS", "Finding", "Lines", "in_string", "render"]
+__all__ = ["FORMATS", "Finding", "Lines", "annotation", "in_string", "render"]
 
 FORMATS = ("text", "json", "github")
 _ANNOTATION = {"error": "error", "warning": "warning", "info": "notice"}
@@ -104,8 +104,18 @@ def _annotation(finding: Finding) -> str:
         "endColumn": finding.end_column,
         "title": d.code,
     }
-    shown = ",".join(f"{name}={_escape(str(value), True)}" for name, value in properties.items())
-    return f"::{_ANNOTATION[d.severity]} {shown}::{_escape(d.message, False)}"
+    return annotation(_ANNOTATION[d.severity], d.message, **properties)
+
+
+def annotation(level: str, message: str, **properties: object) -> str:
+    """One GitHub Actions workflow command, `::error file=F,line=N::message` ("Setting an error
+    message"), escaped as the runner reads it; `level` is error, warning or notice, and a
+    property that is None is left out."""
+    shown = ",".join(
+        f"{name}={_escape(str(value), True)}" for name, value in properties.items()
+        if value is not None
+    )
+    return f"::{level} {shown}::{_escape(message, False)}"
 
 
 def _escape(text: str, is_property: bool) -> str:
