@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from scopes._distribution import install_hint
 from scopes.errors import PolicyError
 
 __all__ = ["Document", "OpenAPIError", "SUPPORTED", "pointer", "read_document"]
 
 SUPPORTED = ("3.0", "3.1")  # OpenAPI versions (major.minor) the importer reads
-OPENAPI_HINT = "pip install 'scopes[openapi]'"
+OPENAPI_HINT = install_hint("openapi")
 _BASE_URI = "urn:scopes:openapi-document"
 _VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)(?:-[0-9A-Za-z.-]+)?\Z")
 
