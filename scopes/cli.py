@@ -11,11 +11,11 @@ from pathlib import Path
 
 import click
 
+from scopes._cli_common import ExitCode, UsageFailure, load_policy, policy_option
 from scopes._distribution import DISTRIBUTION, install_hint
 from scopes.decision import Decision
 from scopes.diff_command import diff_command
 from scopes.errors import TokenError
-from scopes._cli_common import ExitCode, UsageFailure, load_policy, policy_option
 from scopes.lint.config import ConfigError, find_config
 from scopes.lint.report import FORMATS, render, render_diff, render_statistics, summary
 from scopes.lint.rules import rules_for

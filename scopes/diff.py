@@ -343,7 +343,7 @@ class Side:
         return None if origin is None else self._line(origin)
 
 
-_OPENAPI_KEY = re.compile(r"""^\s*\{?\s*["']?(openapi|swagger)["']?\s*:""", re.M)
+_OPENAPI_KEY = re.compile(r"""^\s*\{?\s*["']?(openapi|swagger)["']?\s*:""", re.MULTILINE)
 
 
 def load_side(

@@ -15,7 +15,12 @@ from scopes.errors import ScopeSyntaxError
 from scopes.graphql import GraphQLRejection, root_operation
 from scopes.model import ScopeSet
 from scopes.policy.compile import Alternative, Route, Router
-from scopes.policy.load import LoadedPolicy, load_policy_dict, load_policy_file, load_policy_text
+from scopes.policy.load import (
+    LoadedPolicy,
+    load_policy_dict,
+    load_policy_file,
+    load_policy_text,
+)
 from scopes.policy.schema import PolicyModel
 
 __all__ = ["Policy", "parse"]
@@ -37,7 +42,7 @@ class Policy:
     True
     """
 
-    __slots__ = ("name", "file", "catalogue", "roles", "router", "model", "_parse", "_routes")
+    __slots__ = ("_parse", "_routes", "catalogue", "file", "model", "name", "roles", "router")
 
     def __init__(self, loaded: LoadedPolicy) -> None:
         self.name: str = loaded.name
@@ -154,7 +159,7 @@ class Policy:
                 if alt.met(grants, user_ids, segments):
                     return Decision.allow(route, segments, token, (alt,), method, path)
             return Decision.insufficient(route, segments, token, (alternatives,), method, path)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - authorize never raises: deny, and say so
             return Decision.deny(
                 Code.INTERNAL_ERROR,
                 f"could not evaluate ({type(error).__name__}); denied to be safe",

@@ -19,7 +19,7 @@ DOC = (ROOT / "docs" / "diff.md").read_text(encoding="utf-8")
 
 
 def block(after: str, language: str) -> str:
-    return re.search(rf"{re.escape(after)}.*?```{language}\n(.+?)```", DOC, re.S).group(1)
+    return re.search(rf"{re.escape(after)}.*?```{language}\n(.+?)```", DOC, re.DOTALL).group(1)
 
 
 def test_the_example_prints_what_the_doc_shows(tmp_path, monkeypatch, capsys):

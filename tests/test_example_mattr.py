@@ -36,7 +36,7 @@ def test_the_policy_needs_the_mapped_scope_on_every_offer_route():
 
 def test_the_readme_walkthrough_prints_what_it_shows(tmp_path):
     readme = (EXAMPLE / "README.md").read_text(encoding="utf-8")
-    session = re.search(r"```console\n(.+?)```", readme, re.S).group(1)
+    session = re.search(r"```console\n(.+?)```", readme, re.DOTALL).group(1)
     commands = [line[2:] for line in session.splitlines() if line.startswith("$ ")]
     expected = "".join(line + "\n" for line in session.splitlines() if not line.startswith("$ "))
     shutil.copy(EXAMPLE / "openapi.yaml", tmp_path / "openapi.yaml")  # import writes policy.toml

@@ -22,7 +22,7 @@ from urllib.parse import unquote
 from scopes._distribution import install_hint
 from scopes.errors import PolicyError
 
-__all__ = ["Document", "OpenAPIError", "SUPPORTED", "pointer", "read_document"]
+__all__ = ["SUPPORTED", "Document", "OpenAPIError", "pointer", "read_document"]
 
 SUPPORTED = ("3.0", "3.1")  # OpenAPI versions (major.minor) the importer reads
 OPENAPI_HINT = install_hint("openapi")

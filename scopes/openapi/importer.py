@@ -239,7 +239,7 @@ class _Importer:
             raise self.document.error("a path item must be a mapping", where)
         if "$ref" not in raw:
             return raw, frozenset()
-        target, at = self.document.resolve(raw, where)
+        target, _ = self.document.resolve(raw, where)
         if not isinstance(target, dict):
             raise self.document.error("a path item's $ref must point to a path item", where)
         beside = {key: value for key, value in raw.items() if key != "$ref"}
@@ -406,9 +406,8 @@ class _Importer:
             if entry_name is None:
                 continue
             entry = entries.setdefault(entry_name, {})
-            if param is None or not entry.get("description"):
-                if described[name]:
-                    entry["description"] = _text(described[name])
+            if (param is None or not entry.get("description")) and described[name]:
+                entry["description"] = _text(described[name])
         for base, qualifier in qualifiers.items():
             entries.setdefault(base, {})["qualifier"] = _identifier(qualifier)[:64]
         for base in qualifiers:
