@@ -11,6 +11,7 @@ requirement is met (`Alternative.met`), and route precedence (`Router`). Its mis
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -29,8 +30,8 @@ __all__ = [
     "NeedKind",
     "PathTemplate",
     "Route",
-    "Router",
     "Routed",
+    "Router",
     "bind_principal",
     "methods",
     "requirement",
@@ -291,7 +292,14 @@ def _judge(needs: tuple[Need, ...], needs_principal: bool) -> Judge:
             terms.append(f"{need.qualifier!r} in u")
         else:
             terms.append(f"s[{need.param:d}] in u")
-    judge: Judge = eval(f"lambda g, u, s: {' and '.join(terms) or 'True'}", {"__builtins__": {}})
+    return _compiled(" and ".join(terms) or "True")
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(expression: str) -> Judge:
+    """One function per distinct expression: compiling costs about 70 µs, and the routes of a
+    large policy repeat their requirements (a judge is pure, so routes may share one)."""
+    judge: Judge = eval(f"lambda g, u, s: {expression}", {"__builtins__": {}})
     return judge
 
 
@@ -486,7 +494,7 @@ class Route:
 
 
 class _Node:
-    __slots__ = ("literal", "param", "routes", "folded")
+    __slots__ = ("folded", "literal", "param", "routes")
 
     def __init__(self) -> None:
         self.literal: dict[str, _Node] = {}
@@ -525,7 +533,7 @@ class Router:
     Building it refuses routes that no request can tell apart (CompileError).
     """
 
-    __slots__ = ("routes", "_static", "_trie", "_confusable")
+    __slots__ = ("_confusable", "_static", "_trie", "routes")
 
     def __init__(self, routes: Iterable[Route]) -> None:
         self.routes: tuple[Route, ...] = tuple(routes)
