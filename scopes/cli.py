@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -23,6 +24,7 @@ from scopes.lint.run import STDIN, FixMode, Outcome, lint_run
 from scopes.lint.sarif import sarif_log
 from scopes.lint.select import RuleSelection, SelectorError, parse_selectors
 from scopes.openapi.command import import_openapi_command
+from scopes.policy.compile import ANY_TOKEN, Alternative
 from scopes.service import commands as service_commands
 
 __all__ = ["ExitCode", "main"]
@@ -146,23 +148,35 @@ def explain(as_json: bool, **options) -> int:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 def routes(policy_path: str | None, as_json: bool) -> int:
     """Print the policy's compiled route table."""
-    rows = []
+    rows: list[tuple[str, str, tuple[Alternative, ...]]] = []
     for route in load_policy(policy_path).routes:
         if route.graphql is not None:
             for operation, fields in route.graphql.operations.items():
                 for name, alternatives in fields.items():
                     rows.append((route.method, f"{route.template} (GraphQL {operation}.{name})",
-                                 [alt.text for alt in alternatives]))
+                                 alternatives))
         else:
-            rows.append((route.method, route.template, [alt.text for alt in route.alternatives]))
+            rows.append((route.method, route.template, route.alternatives))
     if as_json:
-        click.echo(json.dumps([{"method": m, "path": p, "any_of": a} for m, p, a in rows]))
+        click.echo(json.dumps([_route_row(m, p, a) for m, p, a in rows]))
         return ExitCode.OK
     width = max((len(p) for _, p, _ in rows), default=0)
-    for method, path, any_of in rows:
-        needs = " | ".join(any_of) if any_of else "(public)"
+    for method, path, alternatives in rows:
+        needs = " | ".join(alt.text for alt in alternatives) if alternatives else "(public)"
         click.echo(f"{method:<7} {path:<{width}}  {needs}")
     return ExitCode.OK
+
+
+def _route_row(method: str, path: str, alternatives: tuple[Alternative, ...]) -> dict[str, Any]:
+    """A route as JSON: `any_of` holds scope strings, so `authenticated = true` is `[""]` (the
+    empty string meets it), flagged as such, and a public route `[]`, flagged too."""
+    row: dict[str, Any] = {"method": method, "path": path,
+                           "any_of": [alt.text if alt.needs else "" for alt in alternatives]}
+    if alternatives == ANY_TOKEN:
+        row["authenticated"] = True
+    elif not alternatives:
+        row["public"] = True
+    return row
 
 
 @cli.command()

@@ -97,6 +97,25 @@ def test_routes(tmp_path, capsys):
     assert {"method": "GET", "path": "/brands", "any_of": ["read:brands"]} in table
 
 
+def test_routes_json_flags_authenticated_and_public_rows(tmp_path, capsys):
+    """`any_of` holds scope strings: `authenticated = true` is the empty one, which every token
+    meets, never display words a reader could take for scopes."""
+    policy = tmp_path / "policy.toml"
+    policy.write_text('version = 1\n[scopes.admin]\n'
+                      '[[endpoints]]\nmethods = ["GET"]\npath = "/me"\nauthenticated = true\n'
+                      '[[endpoints]]\nmethods = ["GET"]\npath = "/health"\npublic = true\n'
+                      '[[endpoints]]\nmethods = ["GET"]\npath = "/admin"\nany_of = ["admin"]\n')
+    assert main(["routes", "--policy", str(policy)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "GET     /me      any valid token", "GET     /health  (public)", "GET     /admin   admin"]
+    assert main(["routes", "--json", "--policy", str(policy)]) == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {"method": "GET", "path": "/me", "any_of": [""], "authenticated": True},
+        {"method": "GET", "path": "/health", "any_of": [], "public": True},
+        {"method": "GET", "path": "/admin", "any_of": ["admin"]},
+    ]
+
+
 def test_help_and_module_entry_point():
     assert main(["--help"]) == 0
     done = subprocess.run([sys.executable, "-m", "scopes", "check", "--scope", "read:brands", "GET", "/brands"],
