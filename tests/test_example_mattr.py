@@ -3,15 +3,12 @@ byte, and its README's walkthrough prints what it shows."""
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 from scopes import Policy
 from scopes.cli import main
+from tests.console import console_block, shown_and_printed
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "mattr"
 MAPPING = "bearerAuthOpenIdCredentials=openid-credentials"
@@ -35,13 +32,8 @@ def test_the_policy_needs_the_mapped_scope_on_every_offer_route():
 
 
 def test_the_readme_walkthrough_prints_what_it_shows(tmp_path):
-    readme = (EXAMPLE / "README.md").read_text(encoding="utf-8")
-    session = re.search(r"```console\n(.+?)```", readme, re.DOTALL).group(1)
-    commands = [line[2:] for line in session.splitlines() if line.startswith("$ ")]
-    expected = "".join(line + "\n" for line in session.splitlines() if not line.startswith("$ "))
+    session = console_block((EXAMPLE / "README.md").read_text(encoding="utf-8"))
     shutil.copy(EXAMPLE / "openapi.yaml", tmp_path / "openapi.yaml")  # import writes policy.toml
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    done = subprocess.run(["bash", "-c", "exec 2>&1\n" + "\n".join(commands)], cwd=tmp_path,
-                          env=env, capture_output=True, text=True, timeout=120, check=False)
-    assert done.stdout == expected
+    shown, printed = shown_and_printed(session, tmp_path)
+    assert printed == shown
     assert (tmp_path / "policy.toml").read_bytes() == (EXAMPLE / "policy.toml").read_bytes()

@@ -36,14 +36,14 @@ def test_readme_examples_run():
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
-    library = re.search(r"```python\n(import scopes\n.+?)```", text, re.S).group(1)
-    exec(compile(library, "README.md", "exec"), {})
+    library = re.search(r"```python\n(import scopes\n.+?)```", text, re.DOTALL).group(1)
+    exec(compile(library, "README.md", "exec"), {})  # noqa: S102 - the README's own example
 
 
 def _section_block(title: str, language: str = "sh") -> str:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = re.split(rf"^#+ {re.escape(title)}\n", text, maxsplit=1, flags=re.M)[1]
-    return re.search(rf"```{language}\n(.+?)```", section, re.S).group(1)
+    section = re.split(rf"^#+ {re.escape(title)}\n", text, maxsplit=1, flags=re.MULTILINE)[1]
+    return re.search(rf"```{language}\n(.+?)```", section, re.DOTALL).group(1)
 
 
 def test_readme_nginx_config_is_the_tested_file():
@@ -76,7 +76,7 @@ def test_readme_token_service_flow_runs_as_written(tmp_path):
 
 def test_readme_fastapi_example_is_the_documented_one():
     docs = (ROOT / "docs" / "asgi.md").read_text(encoding="utf-8").split("## FastAPI", 1)[1]
-    documented = re.search(r"```python\n(.+?)```", docs, re.S).group(1)
+    documented = re.search(r"```python\n(.+?)```", docs, re.DOTALL).group(1)
     assert _section_block("FastAPI and Starlette", "python") == documented
 
 
@@ -94,3 +94,19 @@ def test_readme_lint_example_prints_what_it_shows(capsys, tmp_path, monkeypatch)
     assert main(argv[1:]) == 1
     out, err = capsys.readouterr()
     assert (out + err).splitlines() == shown
+
+
+def test_readme_openapi_and_drift_session_prints_what_it_shows(tmp_path):
+    """Import, routes, check, lint and diff, run from a copy of the repository's root."""
+    import shutil
+
+    from tests.console import console_block, shown_and_printed
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    session = console_block(text, "## From OpenAPI, and drift review in CI")
+    (tmp_path / "examples" / "mattr").mkdir(parents=True)
+    shutil.copy(ROOT / "examples" / "mattr" / "openapi.yaml", tmp_path / "examples" / "mattr")
+    shown, printed = shown_and_printed(session, tmp_path)
+    assert printed == shown
+    assert (tmp_path / "policy.toml").read_bytes() == (
+        ROOT / "examples" / "mattr" / "policy.toml").read_bytes()
