@@ -28,6 +28,7 @@ from typing import Literal
 from scopes.errors import PolicyError
 from scopes.evaluate import Policy
 from scopes.policy.compile import Alternative, NeedKind, PathTemplate, Route
+from scopes.policy.load import load_policy_dict
 
 __all__ = ["FAIL_ON", "KINDS", "Finding", "Side", "diff", "fails", "load_side"]
 
@@ -370,7 +371,7 @@ def load_side(
     except tomllib.TOMLDecodeError:
         data = None
     if isinstance(data, dict) and "openapi" not in data and "swagger" not in data:
-        policy = Policy.from_toml(text, file=name)
+        policy = Policy(load_policy_dict(data, file=name, source=text))  # parsed once
         return Side(name, "policy", policy, _toml_lines(text))
     if data is None and not _OPENAPI_KEY.search(text):
         Policy.from_toml(text, file=name)  # neither: the TOML error says what is wrong

@@ -371,3 +371,34 @@ def test_usage_errors_exit_2_without_traceback(files, capsys, argv, message):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == ""
     assert message in err and "Traceback" not in err
+
+
+# -- the benchmark measures what it says --------------------------------------------------------
+
+def test_the_benchmark_inputs_are_what_it_says():
+    """bench_openapi's document has the operations it counts, of every requirement kind, and
+    its changed policy differs in every kind of change it names, parameter renames aside."""
+    import collections
+    import sys
+    from pathlib import Path
+
+    from scopes.openapi import import_openapi
+
+    benchmarks = str(Path(__file__).resolve().parent.parent / "benchmarks")
+    sys.path.insert(0, benchmarks)
+    try:
+        import bench_openapi
+    finally:
+        sys.path.remove(benchmarks)
+    rows = import_openapi(bench_openapi.generated_document(100)).data["endpoints"]
+    kinds = collections.Counter(
+        "public" if "public" in row else "authenticated" if "authenticated" in row
+        else "all_of" if " " in row["any_of"][0] else "any_of"
+        for row in rows)
+    assert (len(rows), set(kinds)) == (100, {"any_of", "all_of", "authenticated", "public"})
+    old = Policy.from_dict(bench_openapi.generated_policy_data(500))
+    new = Policy.from_dict(bench_openapi.generated_policy_data(500, changed=True))
+    assert collections.Counter(f.kind for f in diff(old, new)) == {
+        "widened": 5, "narrowed": 5, "principal-dropped": 5, "became-authenticated": 5,
+        "route-added": 1, "route-removed": 1}
+    assert Policy.from_toml(bench_openapi.toml_of(bench_openapi.generated_policy_data(50))).routes
