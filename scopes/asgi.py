@@ -3,22 +3,20 @@
 Every HTTP request needs a bearer token and an allow from the policy, except the `(METHOD, path)`
 pairs listed in `public`; nothing is public by omission. The statuses, challenges and JSON bodies
 are DESIGN.md's "Gateway contract", answered by the same `Gatekeeper` as forward-auth. Allowed
-requests reach the app with a `ScopesContext` in `scope["state"]["scopes"]` (Starlette:
-`request.state.scopes`; FastAPI: `scopes.fastapi.Scopes`). Lifespan and websocket scopes pass
-through unchanged: a websocket is not checked.
+requests (and accepted websockets) reach the app with a `ScopesContext` in
+`scope["state"]["scopes"]` (Starlette: `request.state.scopes`; FastAPI: `scopes.fastapi.Scopes`).
+Only lifespan scopes pass through unchecked.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from typing import Any
+from urllib.parse import quote, unquote
 
 from scopes.decision import Code, Decision
-from scopes.errors import TokenError
 from scopes.evaluate import Policy
 from scopes.gateway._asgi import (
     ASGIApp,
@@ -26,13 +24,15 @@ from scopes.gateway._asgi import (
     Disconnected,
     Message,
     Receive,
+    RepeatedHeader,
     Scope,
     Send,
     header,
     read_body,
     send_json,
 )
-from scopes.gateway.check import Gatekeeper
+from scopes.gateway.check import Gatekeeper, Verdict, deny
+from scopes.gateway.keys import for_the_loop
 from scopes.model import ScopeSet
 from scopes.paths import canonical_segments
 from scopes.policy.reloader import PolicyReloader
@@ -40,15 +40,11 @@ from scopes.tokens.cache import TokenVerifier
 from scopes.tokens.jwks import PublicKeys
 from scopes.tokens.verify import VerifiedToken
 
-if TYPE_CHECKING:
-    from scopes.tokens._jose import KeySet, VerificationKey
-
 __all__ = ["MAX_BODY_BYTES", "ScopesContext", "ScopesMiddleware"]
 
 MAX_BODY_BYTES = 64 * 1024  # a body-decided route with a larger body is refused unread (413)
 
 _NO_CLAIMS: Mapping[str, Any] = MappingProxyType({})
-KEYS_CHECK_SECONDS = 1.0  # a JWKS URL's keys are looked at (in a worker thread) this often
 # Characters a decoded `scope["path"]` may keep when no `raw_path` was given; everything else
 # (`%` above all) is percent-encoded, so the decision never decodes what the app reads twice.
 _PATH_SAFE = "/!$&'()*+,=:@~"
@@ -99,7 +95,7 @@ class ScopesContext:
 
 
 class ScopesMiddleware:
-    """Token first, then the policy, before the app sees a request.
+    """Token first, then the policy, before the app sees a request or a websocket.
 
     `policy`: a `scopes.Policy`, or a `PolicyReloader` (reloaded when its file changes).
     `jwks`: the keys tokens are signed with: a JWKS dict, a file path or an http(s) URL.
@@ -109,8 +105,11 @@ class ScopesMiddleware:
     checked at all, so a bad token on it does not matter.
 
     The target decided is the request's raw path (`scope["raw_path"]`, as sent, not the decoded
-    `scope["path"]`) plus its query, canonicalized as `Policy.authorize` does. Routes decided by
-    their body (GraphQL) have it read, up to MAX_BODY_BYTES, and replayed to the app.
+    `scope["path"]`) plus its query, canonicalized as `Policy.authorize` does; a `path` that is
+    not what `raw_path` decodes to (something in front rewrote one of them) is denied. Routes
+    decided by their body (GraphQL) have it read, up to MAX_BODY_BYTES, and replayed to the app.
+    A websocket handshake is decided like a `GET` of its path and refused before the app can
+    accept it. Only `lifespan` passes through unchecked.
     """
 
     def __init__(
@@ -129,10 +128,8 @@ class ScopesMiddleware:
             )
         keys = PublicKeys.load(jwks)
         # A JWKS URL is fetched again when due, and on an unknown kid: blocking I/O that must
-        # not stall the event loop, so such keys are only ever looked at from a worker thread.
-        self._keys = _LoopKeys(keys) if getattr(keys, "url", None) is not None else None
-        if self._keys is not None:
-            keys = self._keys
+        # not stall the event loop, so such keys are only ever fetched in a worker thread.
+        keys = for_the_loop(keys)
         self.app = app
         self.gatekeeper = Gatekeeper(policy, TokenVerifier(keys, audience=audience, issuer=issuer))
         self.public: frozenset[tuple[str, str]] = frozenset(_public_pairs(public))
@@ -145,28 +142,32 @@ class ScopesMiddleware:
         return f"ScopesMiddleware(app={self.app!r}, policy={self.gatekeeper.policy!r})"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "websocket":
+            await self._websocket(scope, receive, send)
+        elif kind == "lifespan":
             await self.app(scope, receive, send)
-            return
+        # any other kind of connection is not the app's to see unchecked
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"]
-        raw = scope.get("raw_path")
-        path = raw.decode("latin-1") if raw else quote(scope["path"], safe=_PATH_SAFE)
-        if (method, path) in self.public or (
-            "%" in path and method in self._public_methods and self._is_public(method, path)
-        ):
+        path = _request_path(scope)
+        if path is None:
+            await _refuse(send, _REWRITTEN)
+            return
+        if self._is_public(method, path):
             await self.app(_with_context(scope, ScopesContext(None, None, public=True)), receive, send)
             return
-        query = scope.get("query_string")
-        target = path + "?" + query.decode("latin-1") if query else path
-        authorization = header(scope, b"authorization")
-        keys = self._keys
-        if keys is not None and keys.due():
-            await keys.catch_up()
-        verdict = self.gatekeeper.check(authorization, method, target, None)
-        if keys is not None and verdict.status == 401 and keys.missed():
-            # The token names a kid we do not have (a key rotation): fetch, then decide again.
-            await keys.catch_up()
-            verdict = self.gatekeeper.check(authorization, method, target, None)
+        target = _with_query(scope, path)
+        try:
+            authorization = header(scope, b"authorization")
+        except RepeatedHeader as error:
+            await _refuse(send, deny(400, f"denied: {error}; nothing is guessed from a repeated "
+                                          "header"))
+            return
+        verdict = await self.gatekeeper.decide(authorization, method, target)
         decision = verdict.decision
         if decision is not None and decision.code == Code.BODY_REQUIRED:
             # Only now, for a valid token on a route the policy decides by its body (GraphQL).
@@ -177,75 +178,87 @@ class ScopesMiddleware:
             except BodyTooLarge as error:
                 await send_json(send, 413, {"allowed": False, "reason": f"denied: {error}"})
                 return
-            verdict = self.gatekeeper.check(authorization, method, target, body or None)
-            receive = _replay(body, receive)
+            verdict = await self.gatekeeper.decide(authorization, method, target, body or None)
+            receive = _replay({"type": "http.request", "body": body, "more_body": False}, receive)
         if verdict.status != 200:
-            await send_json(send, verdict.status, verdict.body, verdict.headers)
+            await _refuse(send, verdict)
             return
         context = ScopesContext(verdict.token, verdict.decision, token_scopes=verdict.scopes)
         await self.app(_with_context(scope, context), receive, send)
 
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A handshake is a `GET` of its path: decided before the app may accept it."""
+        connect = await receive()
+        if connect["type"] != "websocket.connect":
+            return  # the client left before the handshake was through
+        path = _request_path(scope)
+        verdict: Verdict | None = None
+        if path is None:
+            verdict = _REWRITTEN
+        elif self._is_public("GET", path):
+            context = ScopesContext(None, None, public=True)
+        else:
+            try:
+                authorization = header(scope, b"authorization")
+            except RepeatedHeader as error:
+                verdict = deny(400, f"denied: {error}; nothing is guessed from a repeated header")
+            else:
+                verdict = await self.gatekeeper.decide(
+                    authorization, "GET", _with_query(scope, path))
+            if verdict.status == 200:
+                context = ScopesContext(verdict.token, verdict.decision,
+                                        token_scopes=verdict.scopes)
+                verdict = None
+        if verdict is not None:
+            await _refuse_handshake(scope, send, verdict)
+            return
+        await self.app(_with_context(scope, context), _replay(connect, receive), send)
+
     def _is_public(self, method: str, path: str) -> bool:
-        """A percent-encoded spelling of a public path (`/health%7A`) is that path too."""
+        if (method, path) in self.public:
+            return True
+        # A percent-encoded spelling of a public path (`/health%7A`) is that path too.
+        if "%" not in path or method not in self._public_methods:
+            return False
         segments = canonical_segments(path)
         return type(segments) is tuple and (method, segments) in self._public_segments
 
 
-class _LoopKeys(PublicKeys):
-    """A JWKS URL's keys as the event loop sees them: what was fetched, never a fetch.
+_REWRITTEN = deny(403, "denied: the request's path is not what its raw path decodes to "
+                       "(something in front rewrote it); nothing is guessed")
 
-    The loop's verifications read the last key set; `catch_up`, awaited by the middleware when
-    `due` (at most once a KEYS_CHECK_SECONDS, or when a token named an unknown kid), lets the
-    URL's own keys refresh in a worker thread as they would inline: after their cache lifetime,
-    and on an unknown kid at most once a minute.
-    """
 
-    def __init__(self, remote: PublicKeys) -> None:
-        self.remote = remote
-        self.source = remote.source
-        self.skipped = ()
-        self._latest: KeySet | None = None
-        self._checked = float("-inf")  # time.monotonic() of the last catch-up
-        self._unknown: str | None = None  # a kid a token named that the set does not have
-        self._error = f"no keys to verify with yet from {self.source}"
+def _request_path(scope: Scope) -> str | None:
+    """The path as sent: `raw_path`, or the decoded `path` re-encoded when there is none;
+    None when `path` is not what `raw_path` decodes to (the app would route on another path
+    than the one decided)."""
+    raw: bytes | None = scope.get("raw_path")
+    decoded: str = scope["path"]
+    if not raw:
+        return quote(decoded, safe=_PATH_SAFE)
+    path = raw.decode("latin-1")
+    if path != decoded and unquote(path) != decoded:
+        return None
+    return path
 
-    def key_set(self) -> KeySet:
-        current = self._latest
-        if current is None:
-            raise TokenError(self._error, reason="keys-unavailable")
-        return current
 
-    def get(self, kid: str) -> VerificationKey | None:
-        key = self.key_set().by_kid.get(kid)
-        if key is None:
-            self._unknown = kid
-        return key
+def _with_query(scope: Scope, path: str) -> str:
+    query: bytes | None = scope.get("query_string")
+    return path + "?" + query.decode("latin-1") if query else path
 
-    def refresh(self) -> bool:
-        changed = self.remote.refresh()
-        self._latest = self.remote.key_set()
-        return changed
 
-    def due(self) -> bool:
-        return self._latest is None or time.monotonic() - self._checked >= KEYS_CHECK_SECONDS
+async def _refuse(send: Send, verdict: Verdict) -> None:
+    await send_json(send, verdict.status, verdict.body, verdict.headers)
 
-    def missed(self) -> bool:
-        return self._unknown is not None
 
-    async def catch_up(self) -> None:
-        from anyio import to_thread  # Starlette's own dependency; only JWKS URLs need it
-
-        self._checked = time.monotonic()
-        await to_thread.run_sync(self._sync)
-
-    def _sync(self) -> None:
-        unknown, self._unknown = self._unknown, None
-        try:
-            if unknown is not None:
-                self.remote.get(unknown)  # fetches unless the URL fetched for a kid lately
-            self._latest = self.remote.key_set()
-        except TokenError as error:  # never fetched: verifications say why, as the URL's keys do
-            self._error = str(error)
+async def _refuse_handshake(scope: Scope, send: Send, verdict: Verdict) -> None:
+    """Refuse a websocket before it is accepted: with the HTTP answer where the server has the
+    denial-response extension, else a close with 1008 (policy violation)."""
+    if "websocket.http.response" in (scope.get("extensions") or {}):
+        await send_json(send, verdict.status, verdict.body, verdict.headers,
+                        kind="websocket.http.response")
+    else:
+        await send({"type": "websocket.close", "code": 1008, "reason": ""})
 
 
 def _public_pairs(public: Iterable[tuple[str, str]]) -> Iterable[tuple[str, str]]:
@@ -275,9 +288,9 @@ def _with_context(scope: Scope, context: ScopesContext) -> Scope:
     return scope
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A `receive` that hands the app the body already read, then defers to the server's."""
-    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
+def _replay(message: Message, receive: Receive) -> Receive:
+    """A `receive` that hands the app the message already read, then defers to the server's."""
+    pending: list[Message] = [message]
 
     async def replayed() -> Message:
         if pending:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import importlib.metadata
 import importlib.util
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,8 +45,10 @@ def read_body(value: str | None) -> str | None:
         if name == "-":
             return sys.stdin.read()
         return Path(name).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageFailure(f"cannot read body file {name!r}: {error}") from None
+    except OSError as error:
+        raise UsageFailure(f"cannot read body file {name!r}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise UsageFailure(f"cannot read body file {name!r}: it is not UTF-8 text") from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -345,4 +349,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return ExitCode.USAGE
+    except OSError as error:
+        if not _output_failed(error):
+            raise
+        return ExitCode.USAGE
+    try:
+        sys.stdout.flush()  # what is still buffered fails here, not at exit
+    except OSError as error:
+        if _output_failed(error):
+            return ExitCode.USAGE
     return int(result) if isinstance(result, int) else ExitCode.OK
+
+
+def _output_failed(error: OSError) -> bool:
+    """A write to standard output that failed (a full disk, a closed pipe): say so once, in
+    plain words, and keep the interpreter from failing again on its final flush. False when
+    the error is not about standard output."""
+    if error.errno not in (errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EDQUOT, errno.EFBIG):
+        return False
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    if error.errno != errno.EPIPE:  # a reader that went away has been told enough
+        try:
+            sys.stderr.write(f"scopes: cannot write the output: {error.strerror}\n")
+            sys.stderr.flush()
+        except OSError:
+            pass
+    return True

@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 from fractions import Fraction
 
-__all__ = ["parse_duration"]
+__all__ = ["duration_seconds", "parse_duration"]
 
 
 def __dir__() -> list[str]:
@@ -108,8 +108,38 @@ def parse_duration(value: str | int | float) -> timedelta:
     )
 
 
+def duration_seconds(value: str | int | float) -> float:
+    """The seconds a duration means, read as `parse_duration` reads it, of any finite size: a
+    duration beyond what a timedelta holds ("3000000 years", 1e300) is a large float (an int
+    too large for one is infinity), for a caller that shortens it to a maximum rather than
+    refusing it. ValueError for what is no duration (as `parse_duration`)."""
+    if isinstance(value, str):
+        return _text_milliseconds(value) / 1000
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = int(value)
+        if number.bit_length() > 1000:
+            return math.inf if number > 0 else -math.inf
+        return float(number)
+    if isinstance(value, float) and math.isfinite(value):
+        return float(value)
+    return parse_duration(value).total_seconds()  # raises: the message names the problem
+
+
 def _from_text(text: str) -> timedelta:
     """Follow ms's parse(): length limit, shape, unit, then `parseFloat(number) * unit`."""
+    milliseconds = _text_milliseconds(text)
+    delta = _to_timedelta(Fraction(milliseconds) * 1000)
+    if delta is None:
+        # ms itself returns a finite number here (at most ~3e109 ms in 100 characters).
+        raise ValueError(
+            f"invalid duration {_show_text(text)}: too large ({milliseconds:.6g} ms); {_RANGE}; "
+            "write e.g. '2 days'"
+        )
+    return delta
+
+
+def _text_milliseconds(text: str) -> float:
+    """ms's parse() of a string, as the float it returns; ValueError where it returns undefined."""
     shown = _show_text(text)
     if not text:
         raise ValueError(f"invalid duration {shown}: the string is empty; {_EXPECTED}")
@@ -127,15 +157,7 @@ def _from_text(text: str) -> timedelta:
     if factor is None:
         raise ValueError(f"invalid duration {shown}: unknown unit {unit!r}; {_UNIT_ADVICE}")
     # float() reads an ASCII decimal as parseFloat does: correctly rounded, "-0" gives -0.0.
-    milliseconds = float(number) * factor
-    delta = _to_timedelta(Fraction(milliseconds) * 1000)
-    if delta is None:
-        # ms itself returns a finite number here (at most ~3e109 ms in 100 characters).
-        raise ValueError(
-            f"invalid duration {shown}: too large ({milliseconds:.6g} ms); {_RANGE}; "
-            "write e.g. '2 days'"
-        )
-    return delta
+    return float(number) * factor
 
 
 def _to_timedelta(microseconds: Fraction) -> timedelta | None:

@@ -29,6 +29,7 @@ from scopes.tokens.keys import KeyRing
 from scopes.tokens.issue import issue_token
 from tests.attack_paths import ATTACK_PATHS
 from tests.policies import courier_text
+from tests.servers import uvicorn_serving
 
 ISSUER = "https://auth.example"
 AUDIENCE = "https://api.example"
@@ -91,7 +92,13 @@ def starlette_app(ring: KeyRing, reached: Reached, events: list[str] | None = No
 
     async def socket_route(websocket) -> None:
         await websocket.accept()
-        await websocket.send_text("hello, unchecked")
+        await websocket.send_text("hello, public")
+        await websocket.close()
+
+    async def preferences_socket(websocket) -> None:
+        reached.append(("WEBSOCKET", websocket.url.path))
+        await websocket.accept()
+        await websocket.send_text(json.dumps(seen(websocket.state.scopes)))
         await websocket.close()
 
     from contextlib import asynccontextmanager
@@ -108,6 +115,7 @@ def starlette_app(ring: KeyRing, reached: Reached, events: list[str] | None = No
         Route("/client/q", graphql, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET", "POST", "HEAD"]),
         WebSocketRoute("/ws", socket_route),
+        WebSocketRoute("/users/{user_id}/preferences", preferences_socket),
     ], lifespan=lifespan)
     app.add_middleware(ScopesMiddleware, policy=options.pop("policy", scopes.Policy.courier()),
                        jwks=options.pop("jwks", ring.jwks()), audience=AUDIENCE, issuer=ISSUER,
@@ -511,15 +519,101 @@ def test_lifespan_passes_through_unchanged(ring):
     assert events == ["startup", "shutdown"]
 
 
-def test_websockets_pass_through_unchecked(ring):
-    app = starlette_app(ring, Reached())
-    scope = {"type": "websocket", "asgi": {"version": "3.0"}, "scheme": "ws", "path": "/ws",
-             "raw_path": b"/ws", "query_string": b"", "root_path": "", "headers": [],
-             "subprotocols": [], "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000)}
+def _socket_scope(path: str = "/ws", token: str | None = None, *, raw_path: bytes | None = None,
+                  denial: bool = False) -> dict:
+    headers = [(b"authorization", f"Bearer {token}".encode())] if token else []
+    scope = {"type": "websocket", "asgi": {"version": "3.0"}, "scheme": "ws", "path": path,
+             "raw_path": raw_path if raw_path is not None else path.encode(), "query_string": b"",
+             "root_path": "", "headers": headers, "subprotocols": [],
+             "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000)}
+    if denial:
+        scope["extensions"] = {"websocket.http.response": {}}
+    return scope
+
+
+SOCKET_GRANT = "user_id:u1 read:preferences"
+
+
+@pytest.mark.parametrize(("path", "token", "raw_path"), [
+    pytest.param("/users/u1/preferences", None, None, id="no-token"),
+    pytest.param("/users/u1/preferences", "user_id:u2 read:preferences", None, id="another-user"),
+    pytest.param("/users/u1/preferences", "read:brands", None, id="insufficient"),
+    pytest.param("/ws", SOCKET_GRANT, None, id="no-route"),
+    pytest.param("/users/u1/preferences", SOCKET_GRANT, b"/users/u2/preferences",
+                 id="path-rewritten"),
+])
+def test_a_denied_websocket_is_closed_before_the_app_can_accept_it(ring, path, token, raw_path):
+    """Without the denial-response extension, a refused handshake is a close with 1008 (policy
+    violation), sent before the app runs: it never accepts, never sends a byte."""
+    reached = Reached()
+    app = starlette_app(ring, reached)
+    scope = _socket_scope(path, mint(ring, token) if token else None, raw_path=raw_path)
     sent = asyncio.run(_converse(app, scope, [{"type": "websocket.connect"}]))
+    assert sent == [{"type": "websocket.close", "code": 1008, "reason": ""}]
+    assert reached == []
+
+
+def test_a_denied_websocket_gets_the_http_answer_where_the_server_can_send_one(ring):
+    app = starlette_app(ring, Reached())
+    scope = _socket_scope("/users/u1/preferences", mint(ring, "user_id:u2 read:preferences"),
+                          denial=True)
+    sent = asyncio.run(_converse(app, scope, [{"type": "websocket.connect"}]))
+    assert [m["type"] for m in sent] == ["websocket.http.response.start",
+                                         "websocket.http.response.body"]
+    assert sent[0]["status"] == 403
+    assert (b"www-authenticate", b'Bearer realm="scopes", error="insufficient_scope", '
+            b'scope="user_id:u1"') in sent[0]["headers"]
+    assert json.loads(sent[1]["body"])["allowed"] is False
+
+
+def test_an_allowed_websocket_reaches_the_app_with_its_context(ring):
+    reached = Reached()
+    app = starlette_app(ring, reached)
+    scope = _socket_scope("/users/u1/preferences", mint(ring, SOCKET_GRANT))
+    sent = asyncio.run(_converse(app, scope, [{"type": "websocket.connect"}]))
+    assert sent[0] == {"type": "websocket.accept", "subprotocol": None, "headers": []}
+    assert json.loads(sent[1]["text"])["user_ids"] == ["u1"]
+    assert reached == [("WEBSOCKET", "/users/u1/preferences")]
+
+
+def test_a_public_websocket_passes_without_a_token_and_a_repeated_authorization_never(ring):
+    app = starlette_app(ring, Reached(), public=(("GET", "/ws"),))
+    sent = asyncio.run(_converse(app, _socket_scope("/ws"), [{"type": "websocket.connect"}]))
     assert sent[:2] == [{"type": "websocket.accept", "subprotocol": None, "headers": []},
-                        {"type": "websocket.send", "text": "hello, unchecked"}]
-    assert sent[2]["type"] == "websocket.close"
+                        {"type": "websocket.send", "text": "hello, public"}]
+    twice = _socket_scope("/users/u1/preferences", mint(ring, SOCKET_GRANT), denial=True)
+    twice["headers"] = twice["headers"] * 2
+    sent = asyncio.run(_converse(app, twice, [{"type": "websocket.connect"}]))
+    assert sent[0]["status"] == 400
+    assert "more than one authorization header" in json.loads(sent[1]["body"])["reason"]
+
+
+def test_no_other_kind_of_connection_reaches_the_app(ring):
+    reached = Reached()
+    app = starlette_app(ring, reached)
+    scope = {"type": "webtransport", "asgi": {"version": "3.0"}, "path": "/ws", "headers": []}
+    assert asyncio.run(_converse(app, scope, [])) == []
+
+
+def test_behind_uvicorn_a_websocket_is_decided_like_a_get_of_its_path(ring):
+    """A real server and a real client: no token is a 401, another user's a 403, both before
+    the handshake completes; the token's own user gets the socket."""
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    reached = Reached()
+    with uvicorn_serving(starlette_app(ring, reached)) as port:
+        url = f"ws://127.0.0.1:{port}/users/u1/preferences"
+        for token, status in ((None, 401), ("user_id:u2 read:preferences", 403)):
+            headers = {"Authorization": f"Bearer {mint(ring, token)}"} if token else {}
+            with pytest.raises(InvalidStatus) as refused:
+                connect(url, additional_headers=headers, open_timeout=5).close()
+            assert refused.value.response.status_code == status
+            assert b'"allowed": false' in refused.value.response.body
+        with connect(url, additional_headers={"Authorization": f"Bearer {mint(ring, SOCKET_GRANT)}"},
+                     open_timeout=5) as socket_:
+            assert json.loads(socket_.recv(timeout=5))["user_ids"] == ["u1"]
+    assert reached == [("WEBSOCKET", "/users/u1/preferences")]
 
 
 # -- configuration -------------------------------------------------------------------------------
@@ -593,15 +687,15 @@ def test_a_jwks_url_is_fetched_off_the_event_loop_also_after_a_rotation(tmp_path
     assert len(reached) == 3
 
 
-def test_an_unreachable_jwks_url_is_a_401_never_an_allow(ring):
+def test_an_unreachable_jwks_url_is_an_outage_never_an_allow_nor_a_401(ring):
     jwks = JwksServer(ring, up=False)
     reached = Reached()
     app = starlette_app(ring, reached, jwks=jwks.keys())
     answer = call(app, "GET", "/brands/acme", mint(ring, "read:brands"))
-    assert answer.status_code == 401
-    assert answer.json() == {"allowed": False, "reason": (
-        "invalid token: no keys to verify with: the JWKS at 'https://auth.example/.well-known/jwks.json' "
-        "could not be fetched (OSError: connection refused)")}
+    assert answer.status_code == 503
+    assert answer.json() == {"allowed": False, "reason": "signing keys unavailable"}
+    assert answer.headers["retry-after"] == "5" and "www-authenticate" not in answer.headers
+    assert "auth.example" not in answer.text and "OSError" not in answer.text
     assert reached == [] and len(jwks.threads) == 1
     assert threading.main_thread() not in jwks.threads
 
@@ -616,40 +710,25 @@ def test_the_fastapi_dependency_without_the_middleware_fails_loudly(ring):
 # -- behind a real server ----------------------------------------------------------------------
 
 def test_behind_uvicorn_raw_request_lines_are_decided_as_sent(ring):
-    import uvicorn
-
     reached = Reached()
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        port = listener.getsockname()[1]
-        server = uvicorn.Server(uvicorn.Config(starlette_app(ring, reached), log_level="error",
-                                               lifespan="off"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-        thread.start()
-        try:
-            deadline = time.monotonic() + 10
-            while not server.started and time.monotonic() < deadline:
-                time.sleep(0.01)
-            token = mint(ring, "read:brands:acme")
+    with uvicorn_serving(starlette_app(ring, reached)) as port:
+        token = mint(ring, "read:brands:acme")
 
-            def status(target: str) -> int:
-                with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
-                    conn.sendall(f"GET {target} HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer "
-                                 f"{token}\r\nConnection: close\r\n\r\n".encode())
-                    answer = b""
-                    while chunk := conn.recv(65536):
-                        answer += chunk
-                return int(answer.split(b" ", 2)[1])
+        def status(target: str) -> int:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+                conn.sendall(f"GET {target} HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer "
+                             f"{token}\r\nConnection: close\r\n\r\n".encode())
+                answer = b""
+                while chunk := conn.recv(65536):
+                    answer += chunk
+            return int(answer.split(b" ", 2)[1])
 
-            assert status("/brands/acme?x=1") == 200
-            assert status("/brands/other/../acme") == 403
-            assert status("/brands/acme%2F..%2Fother") == 403
-            assert status("/brands/%2561cme") == 403
-            assert status("/brands/ac%6De") == 403  # encoded unreserved: refused
-            assert status("/brands/acme") == 200
-        finally:
-            server.should_exit = True
-            thread.join(10)
+        assert status("/brands/acme?x=1") == 200
+        assert status("/brands/other/../acme") == 403
+        assert status("/brands/acme%2F..%2Fother") == 403
+        assert status("/brands/%2561cme") == 403
+        assert status("/brands/ac%6De") == 403  # encoded unreserved: refused
+        assert status("/brands/acme") == 200
     assert reached == [("GET", "/brands/acme"), ("GET", "/brands/acme")]
 
 

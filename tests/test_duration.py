@@ -250,9 +250,9 @@ def test_invalid_values_raise_value_error_that_explains(value: object, message: 
     assert str(caught.value) == message
 
 
-def test_module_exports_only_parse_duration() -> None:
-    assert scopes.duration.__all__ == ["parse_duration"]
-    assert dir(scopes.duration) == ["parse_duration"]
+def test_module_exports_its_two_readers() -> None:
+    assert scopes.duration.__all__ == ["duration_seconds", "parse_duration"]
+    assert dir(scopes.duration) == ["duration_seconds", "parse_duration"]
 
 
 # --- Properties ---------------------------------------------------------------------------------
@@ -526,3 +526,33 @@ def test_too_large_is_the_only_difference(ms_verdicts: dict[str, dict]) -> None:
         assert math.isfinite(milliseconds)
         with pytest.raises(ValueError, match="too large"):
             parse_duration(text)
+
+
+# -- duration_seconds: any finite size, for a caller that shortens ---------------------------
+
+@pytest.mark.parametrize(("value", "seconds"), [
+    ("3000000 years", 3_000_000 * 365.25 * 86400),
+    (1e300, 1e300),
+    (10**400, math.inf),
+    (-(10**400), -math.inf),
+    ("2 days", 172800.0),
+    (3600, 3600.0),
+])
+def test_duration_seconds_reads_durations_of_any_finite_size(value, seconds):
+    assert scopes.duration.duration_seconds(value) == seconds
+
+
+@pytest.mark.parametrize("value", ["", "1e3", "soon", True, None, math.nan, math.inf, [1]])
+def test_duration_seconds_refuses_what_parse_duration_refuses_for_its_shape(value):
+    with pytest.raises(ValueError):
+        scopes.duration.duration_seconds(value)
+
+
+@given(st.one_of(st.text(max_size=12), st.integers(), st.floats(allow_nan=False)))
+def test_duration_seconds_agrees_with_parse_duration_wherever_a_timedelta_holds_it(value):
+    try:
+        delta = parse_duration(value)
+    except ValueError:
+        return
+    assert math.isclose(scopes.duration.duration_seconds(value), delta.total_seconds(),
+                        rel_tol=1e-9, abs_tol=1e-6)

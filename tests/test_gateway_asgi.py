@@ -9,6 +9,7 @@ import pytest
 
 from scopes.gateway import _asgi
 from scopes.gateway._asgi import (
+    RepeatedHeader,
     BodyTooLarge,
     Disconnected,
     header,
@@ -33,12 +34,18 @@ def body_messages(*chunks: bytes) -> list[dict]:
             for i, chunk in enumerate(chunks)]
 
 
-def test_the_first_value_of_a_header_is_read():
+def test_a_header_is_read_once_and_never_guessed_when_repeated():
     scope = {"headers": [(b"host", b"a"), (b"authorization", b"Bearer one"),
-                         (b"authorization", b"Bearer two"), (b"x-caf\xc3\xa9", b"\xe9")]}
+                         (b"x-caf\xc3\xa9", b"\xe9"), (b"cookie", b"1"), (b"cookie", b"2")]}
     assert header(scope, b"authorization") == "Bearer one"
-    assert header(scope, b"cookie") is None
+    assert header(scope, b"x-original-uri") is None
     assert headers(scope, b"x-caf\xc3\xa9", b"authorization", b"nope") == ["\xe9", "Bearer one", None]
+    assert headers(scope, b"authorization") == ["Bearer one"]  # a repeat of another header is not ours
+    twice = {"headers": [*scope["headers"], (b"authorization", b"Bearer two")]}
+    for read in (lambda: header(twice, b"authorization"),
+                 lambda: headers(twice, b"host", b"authorization")):
+        with pytest.raises(RepeatedHeader, match="more than one authorization header"):
+            read()
 
 
 @pytest.mark.parametrize(("text", "sent"), [

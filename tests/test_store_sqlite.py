@@ -47,6 +47,7 @@ def _worker(path: str, n: int, start: multiprocessing.synchronize.Barrier, out: 
 def test_eight_processes_write_and_read_at_once(tmp_path: Path) -> None:
     """Eight worker processes open one new database together and each create and read 25
     clients: none lost, no 'database is locked', every one readable from a ninth store."""
+    (tmp_path / "workers").mkdir()
     path = str(tmp_path / "workers" / "clients.db")
     context = multiprocessing.get_context("spawn")  # as server workers start: nothing inherited
     start = context.Barrier(PROCESSES)
@@ -138,14 +139,30 @@ def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     assert not isinstance(raised.value, StoreUnavailable)
 
 
-def test_a_directory_that_cannot_be_made(tmp_path: Path) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("")
+@pytest.mark.parametrize("where", ["missing/clients.db", "file/clients.db"])
+def test_a_store_in_a_directory_that_does_not_exist_is_an_error_not_a_mkdir(
+    tmp_path: Path, where: str
+) -> None:
+    (tmp_path / "file").write_text("")
+    path = tmp_path / where
     with pytest.raises(StoreError) as raised:
-        open_store(str(blocker / "sub" / "clients.db"))
+        open_store(str(path))
     assert str(raised.value) == (
-        f"cannot create the client store {str(blocker / 'sub' / 'clients.db')!r}: Not a directory"
+        f"the directory of the client store {str(path)!r} does not exist; create it first, "
+        "or give another path"
     )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_a_store_opened_only_to_read_is_never_created(tmp_path: Path) -> None:
+    path = tmp_path / "clients.db"
+    with pytest.raises(StoreError) as raised:
+        open_store(str(path), create=False)
+    assert "no client store at" in str(raised.value)
+    assert list(tmp_path.iterdir()) == []
+    open_store(str(path)).close()
+    with open_store(str(path), create=False) as store:
+        assert store.list() == []
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:

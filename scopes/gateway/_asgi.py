@@ -18,6 +18,7 @@ __all__ = [
     "Disconnected",
     "Message",
     "Receive",
+    "RepeatedHeader",
     "Scope",
     "Send",
     "header",
@@ -50,21 +51,37 @@ class Disconnected(Exception):
     """The client went away before its body was complete: there is no one to answer."""
 
 
+class RepeatedHeader(Exception):
+    """A header that decides the request appeared more than once: nothing is guessed from it
+    (not "the first one wins": a proxy in front may have read the other one)."""
+
+    def __init__(self, name: bytes) -> None:
+        self.name = name.decode("latin-1")
+        super().__init__(f"the request has more than one {self.name} header")
+
+
 def header(scope: Scope, name: bytes) -> str | None:
-    """The first value of one request header (`name` lower-case, as ASGI gives names)."""
+    """The one value of a request header (`name` lower-case, as ASGI gives names), or None;
+    RepeatedHeader when it appears twice."""
+    found: str | None = None
     pairs: list[tuple[bytes, bytes]] = scope["headers"]
     for key, value in pairs:
         if key == name:
-            return value.decode("latin-1")
-    return None
+            if found is not None:
+                raise RepeatedHeader(name)
+            found = value.decode("latin-1")
+    return found
 
 
 def headers(scope: Scope, *names: bytes) -> list[str | None]:
-    """The first value of each named request header, in the order asked, in one pass."""
+    """The one value of each named request header, in the order asked, in one pass;
+    RepeatedHeader when one of them appears twice."""
     found: dict[bytes, str] = {}
     pairs: list[tuple[bytes, bytes]] = scope["headers"]
     for key, value in pairs:
-        if key in names and key not in found:
+        if key in names:
+            if key in found:
+                raise RepeatedHeader(key)
             found[key] = value.decode("latin-1")
     return [found.get(name) for name in names]
 
@@ -95,8 +112,12 @@ async def read_body(receive: Receive, limit: int) -> bytes:
 
 
 async def send_json(send: Send, status: int, body: Mapping[str, Any],
-                    extra_headers: Mapping[str, str] | None = None) -> None:
-    """Answer with a JSON body, `Cache-Control: no-store`, and the given headers (escaped)."""
+                    extra_headers: Mapping[str, str] | None = None, *,
+                    kind: str = "http.response") -> None:
+    """Answer with a JSON body, `Cache-Control: no-store`, and the given headers (escaped).
+
+    `kind` "websocket.http.response" answers a websocket handshake with HTTP instead (the
+    ASGI denial-response extension)."""
     payload = json.dumps(body).encode()
     raw = [(b"content-type", b"application/json"),
            (b"content-length", str(len(payload)).encode()),
@@ -104,5 +125,5 @@ async def send_json(send: Send, status: int, body: Mapping[str, Any],
     if extra_headers:
         raw += [(name.lower().encode("ascii"), header_value(value))
                 for name, value in extra_headers.items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": payload})
+    await send({"type": kind + ".start", "status": status, "headers": raw})
+    await send({"type": kind + ".body", "body": payload})

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO
 from scopes.decision import Decision, shown
 from scopes.errors import TokenError
 from scopes.evaluate import Policy
+from scopes.gateway.keys import LoopKeys
 from scopes.model import ScopeSet
 from scopes.policy.reloader import PolicyReloader
 
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
 __all__ = ["DecisionLog", "Gatekeeper", "Verdict", "Verifier", "bearer_token", "deny"]
 
 REALM = 'Bearer realm="scopes"'
+KEYS_UNAVAILABLE = "signing keys unavailable"
+RETRY_AFTER_SECONDS = 5  # a key outage: when to ask again
+REPORT_SECONDS = 60.0  # a failing decision log, or a key outage, is reported this often at most
 log = logging.getLogger("scopes.gateway")
 
 
@@ -103,38 +107,88 @@ def _quoted(text: str) -> str:
     return "".join(ch for ch in shown(text) if ch not in '"\\')[:200]
 
 
-class DecisionLog:
-    """One JSON line per decision; never the token."""
+class Throttled:
+    """A problem reported at most once per `seconds`, however often it happens."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, seconds: float = REPORT_SECONDS) -> None:
+        self.seconds = seconds
+        self._last = float("-inf")
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        if now - self._last < self.seconds:
+            return False
+        self._last = now
+        return True
+
+
+class DecisionLog:
+    """One JSON line per decision; never the token, never a query string.
+
+    The log never decides: a line that cannot be written (a full disk, a closed file) is
+    dropped and counted in `dropped`, and reported on stderr at most once a minute; the answer
+    it was about stays as it was.
+    """
+
+    def __init__(self, stream: TextIO, name: str = "<stderr>") -> None:
         self._stream = stream
+        self.name = name
         self._lock = threading.Lock()
+        self.dropped = 0
+        self._report = Throttled()
 
     @classmethod
     def open(cls, path: str | None) -> DecisionLog:
         if path is None or path == "-":
             return cls(sys.stderr)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return cls(open(path, "a", encoding="utf-8", buffering=1))  # noqa: SIM115 - lives with the app
+        stream = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - lives with the app
+        return cls(stream, path)
 
     def write(self, verdict: Verdict, method: object, path: object, started: float) -> None:
+        """Log one decision; never raises."""
+        try:
+            line = self._line(verdict, method, path, started)
+            with self._lock:
+                self._stream.write(line + "\n")
+                self._stream.flush()
+        except Exception as error:  # the log never decides: drop the line, say so now and then
+            self.dropped += 1
+            if self._report.due():
+                reason = getattr(error, "strerror", None) or type(error).__name__
+                try:
+                    sys.stderr.write(f"scopes: cannot write the decision log {self.name} "
+                                     f"({reason}); {self.dropped} line(s) dropped so far\n")
+                    sys.stderr.flush()
+                except Exception:  # noqa: S110 - stderr itself is gone: nowhere left to say it
+                    pass
+
+    def close(self) -> None:
+        """Close the file (never stderr); what cannot be flushed any more is dropped."""
+        if self._stream is sys.stderr:
+            return
+        try:
+            self._stream.close()
+        except OSError:
+            self._stream.close()  # the failed flush is over: this one closes the file
+
+    @staticmethod
+    def _line(verdict: Verdict, method: object, path: object, started: float) -> str:
         token = verdict.token
         decision = verdict.decision
-        line = json.dumps({
+        return json.dumps({
             "time": round(time.time(), 6),
             "decision": "allow" if verdict.allowed else "deny",
             "status": verdict.status,
             "method": shown(method) if method is not None else None,
-            "path": shown(path) if path is not None else None,
+            # never the query string: tokens and secrets travel in them (RFC 6750 §2.3)
+            "path": shown(path.partition("?")[0]) if isinstance(path, str) else None,
             "rule": decision.rule if decision is not None else None,
             "reason": verdict.reason,
             "subject": token.subject if token is not None else None,
             "client_id": token.client_id if token is not None else None,
             "latency_us": round((time.perf_counter() - started) * 1e6, 1),
         })
-        with self._lock:
-            self._stream.write(line + "\n")
-            self._stream.flush()
 
 
 class Gatekeeper:
@@ -150,24 +204,61 @@ class Gatekeeper:
             self._current = lambda: fixed
         self.verifier = verifier
         self.decision_log = decision_log
+        # Keys from a URL are fetched off the event loop (scopes.gateway.keys), by `decide`.
+        keys = getattr(verifier, "keys", None)
+        self.keys: LoopKeys | None = keys if isinstance(keys, LoopKeys) else None
+        self._outage_report = Throttled()
 
     @property
     def policy(self) -> Policy:
         """The policy in force (a reloader's current one)."""
         return self._current()
 
+    async def decide(self, authorization: str | None, method: str | None, target: str | None,
+                     body: object = None) -> Verdict:
+        """`check`, for an event loop: keys from a URL catch up first, off the loop, and once
+        more when the token named a kid they did not have (a rotation). One decision, logged
+        once."""
+        started = time.perf_counter()
+        keys = self.keys
+        if keys is not None and keys.due():
+            await keys.catch_up()
+        verdict = self._verdict(authorization, method, target, body)
+        if keys is not None and verdict.status == 401 and keys.missed():
+            await keys.catch_up()
+            verdict = self._verdict(authorization, method, target, body)
+        self._log(verdict, method, target, started)
+        return verdict
+
+    async def healthy(self) -> bool:
+        """Whether tokens can be checked now: False while there are no keys at all (never
+        waits for a fetch; one that is due starts)."""
+        keys = self.keys
+        if keys is None:
+            return True
+        if keys.due():
+            await keys.catch_up(wait=False)
+        return keys.available()
+
     def check(self, authorization: str | None, method: str | None, target: str | None,
               body: object = None) -> Verdict:
         """Decide a request the gateway forwards. Never raises: anything odd is a deny."""
         started = time.perf_counter()
+        verdict = self._verdict(authorization, method, target, body)
+        self._log(verdict, method, target, started)
+        return verdict
+
+    def _verdict(self, authorization: str | None, method: str | None, target: str | None,
+                 body: object) -> Verdict:
         try:
-            verdict = self._check(authorization, method, target, body)
+            return self._check(authorization, method, target, body)
         except Exception as error:  # fail closed, and say nothing about the internals
             log.error(json.dumps({"event": "error", "error": type(error).__name__}))
-            verdict = deny(403, "denied: could not evaluate the request")
+            return deny(403, "denied: could not evaluate the request")
+
+    def _log(self, verdict: Verdict, method: object, target: object, started: float) -> None:
         if self.decision_log is not None:
             self.decision_log.write(verdict, method, target, started)
-        return verdict
 
     def _check(self, authorization: str | None, method: str | None, target: str | None,
                body: object) -> Verdict:
@@ -182,6 +273,8 @@ class Gatekeeper:
         try:
             verified = self.verifier.verify(token)
         except TokenError as error:
+            if error.reason == "keys-unavailable":
+                return self._outage(error)
             challenge = f'{REALM}, error="invalid_token", error_description="{_quoted(str(error))}"'
             return deny(401, f"invalid token: {error}", {"WWW-Authenticate": challenge})
         # The token hands on its scope text; the policy in force now says what it means, so a
@@ -198,3 +291,10 @@ class Gatekeeper:
         if would_allow:
             challenge += f', scope="{_quoted(would_allow)}"'
         return Verdict(403, {"WWW-Authenticate": challenge}, decision.reason, decision, verified)
+
+    def _outage(self, error: TokenError) -> Verdict:
+        """No keys at all: an outage (503), not a bad token; the why stays in our own log."""
+        if self._outage_report.due():
+            internal = self.keys.error if self.keys is not None and self.keys.error else error
+            log.warning(json.dumps({"event": "keys-unavailable", "error": str(internal)}))
+        return deny(503, KEYS_UNAVAILABLE, {"Retry-After": str(RETRY_AFTER_SECONDS)})

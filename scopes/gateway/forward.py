@@ -17,13 +17,20 @@ from scopes.gateway._asgi import (
     BodyTooLarge,
     Disconnected,
     Receive,
+    RepeatedHeader,
     Scope,
     Send,
     headers,
     read_body,
     send_json,
 )
-from scopes.gateway.check import Gatekeeper, Verdict, deny
+from scopes.gateway.check import (
+    KEYS_UNAVAILABLE,
+    RETRY_AFTER_SECONDS,
+    Gatekeeper,
+    Verdict,
+    deny,
+)
 
 __all__ = ["ENVOY_PREFIX", "MAX_BODY_BYTES", "ForwardAuth"]
 
@@ -48,6 +55,13 @@ class ForwardAuth:
                 await self.fallback(scope, receive, send)
             return
         path: str = scope["path"]
+        try:
+            await self._forward_auth(path, scope, receive, send)
+        except RepeatedHeader as error:
+            await _answer(send, deny(400, f"denied: {error}; nothing is guessed from a repeated "
+                                          "header"))
+
+    async def _forward_auth(self, path: str, scope: Scope, receive: Receive, send: Send) -> None:
         body: bytes | None = None
         if path == "/authz/nginx":
             method, target, authorization = headers(
@@ -67,7 +81,11 @@ class ForwardAuth:
             except Disconnected:
                 return  # Envoy gave up on the check: no one to answer
         elif path == "/healthz" and self.fallback is None:
-            await send_json(send, 200, {"status": "ok"})
+            if await self.gatekeeper.healthy():
+                await send_json(send, 200, {"status": "ok"})
+            else:
+                await send_json(send, 503, {"status": "unavailable", "reason": KEYS_UNAVAILABLE},
+                                {"Retry-After": str(RETRY_AFTER_SECONDS)})
             return
         elif self.fallback is not None:
             await self.fallback(scope, receive, send)
@@ -75,7 +93,7 @@ class ForwardAuth:
         else:
             await send_json(send, 404, {"error": "not_found", "error_description": "no such route"})
             return
-        await _answer(send, self.gatekeeper.check(authorization, method, target, body))
+        await _answer(send, await self.gatekeeper.decide(authorization, method, target, body))
 
 
 def _envoy_target(scope: Scope) -> str:

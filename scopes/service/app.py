@@ -12,10 +12,12 @@ import base64
 import binascii
 import json
 import logging
+import math
 import os
 import sys
 import time
 from dataclasses import asdict, dataclass
+from typing import Any
 from urllib.parse import unquote_plus
 
 from starlette.applications import Starlette
@@ -25,12 +27,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from scopes.duration import parse_duration
+from scopes.duration import duration_seconds
 from scopes.errors import ScopeSyntaxError, TokenError
 from scopes.evaluate import Policy
 from scopes.gateway._asgi import ASGIApp, Message, Receive, Scope, Send
 from scopes.gateway.check import DecisionLog, Gatekeeper
 from scopes.gateway.forward import ForwardAuth
+from scopes.gateway.keys import for_the_loop
 from scopes.model import PrincipalScope, ScopeSet, UnknownScope
 from scopes.policy.reloader import PolicyReloader
 from scopes.service.errors import (
@@ -125,10 +128,11 @@ class TokenService:
     async def oauth_token(self, request: Request) -> Response:
         """RFC 6749 §4.4: authenticate the client, check the grant, narrow the scope, pick the
         audience, sign."""
-        basic = _basic_credentials(request.headers.get("authorization"))
+        self._limit_address(request)  # first: failures and requests without credentials count
+        basic = _basic_credentials(_one_header(request, "authorization"))
         fields = await _token_request(request)
         client_id, secret = _client_credentials(basic, fields)
-        self._rate_limit(request, client_id)
+        self._limit_client(client_id)
         _check_grant(fields.get("grant_type"))
         client = await self._authenticate(client_id, secret, basic=basic is not None)
         request.state.client_id = client.client_id
@@ -167,9 +171,10 @@ class TokenService:
     async def issue_token(self, request: Request) -> Response:
         """Courier's issue-token: the caller's bearer token, its client, the requested scope and
         lifetime, the caller's coverage of it and the users it may mint for, then sign."""
-        caller = self._caller(request.headers.get("authorization"))
+        self._limit_address(request)  # first: failures and requests without credentials count
+        caller = self._caller(_one_header(request, "authorization"))
         request.state.client_id = caller.client_id
-        self._rate_limit(request, caller.client_id)
+        self._limit_client(caller.client_id)
         if caller.claims.get(MINTED_CLAIM):
             raise AuthorizationError("a minted token cannot mint tokens; use the access token "
                                      "from /oauth/token")
@@ -189,7 +194,8 @@ class TokenService:
                             audience=list(caller.audiences), client_id=client.client_id,
                             scope=str(wanted), lifetime=lifetime,
                             extra_claims={MINTED_CLAIM: True})
-        return JSONResponse({"token": token}, headers=NO_STORE)
+        return JSONResponse({"token": token, "expires_in": _whole_seconds(lifetime)},
+                            headers=NO_STORE)
 
     def _caller(self, authorization: str | None) -> VerifiedToken:
         """The caller's verified access token (RFC 6750 §2.1); else 401 with its challenge."""
@@ -208,15 +214,21 @@ class TokenService:
         """The registered client (revoked or not); StoreUnavailable answers 503."""
         return await run_in_threadpool(self.store.get, client_id)
 
-    def _rate_limit(self, request: Request, client_id: str) -> None:
-        """Per address, then per client; 429 with Retry-After when either is spent."""
-        if self._limits is None:
-            return
-        by_address, by_client = self._limits
-        address = request.client.host if request.client else "unknown"
-        wait = by_address.check(address) or by_client.check(client_id)
-        if wait:
-            raise RateLimited(wait)
+    def _limit_address(self, request: Request) -> None:
+        """Per address, on every request; 429 with Retry-After when spent. The address is the
+        socket's peer (a forwarded one only from proxies named by --forwarded-allow-ips: the
+        server believes X-Forwarded-For from those alone)."""
+        if self._limits is not None:
+            wait = self._limits[0].check(request.client.host if request.client else "unknown")
+            if wait:
+                raise RateLimited(wait)
+
+    def _limit_client(self, client_id: str) -> None:
+        """Per client, once the request names one; 429 with Retry-After when spent."""
+        if self._limits is not None:
+            wait = self._limits[1].check(client_id)
+            if wait:
+                raise RateLimited(wait)
 
     # -- discovery -----------------------------------------------------------------------------
 
@@ -237,10 +249,20 @@ class TokenService:
         })
 
     async def healthz(self, request: Request) -> Response:
+        """200 while the registry can be read; an outage (503, Retry-After) while it cannot."""
+        await run_in_threadpool(self.store.ping)
         return JSONResponse({"status": "ok"})
 
 
 # -- the steps that need no state ----------------------------------------------------------------
+
+
+def _one_header(request: Request, name: str) -> str | None:
+    """A header that decides who the caller is: nothing is guessed from two of them."""
+    values = request.headers.getlist(name)
+    if len(values) > 1:
+        raise InvalidRequest(f"the request has more than one {name} header")
+    return values[0] if values else None
 
 _TOKEN_FIELDS = ("grant_type", "client_id", "client_secret", "scope", "audience")
 
@@ -356,9 +378,12 @@ def _lifetime(value: object, client: Client, caller_expires: float) -> float:
         seconds = float(client.lifetime)
     else:
         try:
-            # Any JSON value: parse_duration refuses every type but str, int and float with a
-            # ValueError naming it (its docstring), and that message is the one to show.
-            seconds = parse_duration(value).total_seconds()  # type: ignore[arg-type]
+            # Any JSON value: duration_seconds refuses every type but str, int and float with a
+            # ValueError naming it (its docstring), and that message is the one to show. A
+            # duration of any finite size is read, and shortened below, never refused.
+            # A JSON number too large for a float (1e400) reads as infinity (NaN and Infinity
+            # themselves are refused with the body): it too is finite, and shortened.
+            seconds = math.inf if value == math.inf else duration_seconds(value)  # type: ignore[arg-type]
         except ValueError as error:
             raise InvalidRequestError(f"invalid expires_in: {error}") from None
         if seconds < 1:
@@ -371,6 +396,11 @@ def _lifetime(value: object, client: Client, caller_expires: float) -> float:
     if remaining <= 0:
         raise AuthenticationError("invalid token: the token has expired")
     return min(seconds, float(client.max_lifetime), remaining)
+
+
+def _whole_seconds(lifetime: float) -> int:
+    """The lifetime granted, as `exp - iat` of the token (issue_token rounds it up)."""
+    return math.ceil(lifetime)
 
 
 def _check_coverage(held: ScopeSet, wanted: ScopeSet) -> None:
@@ -399,7 +429,8 @@ def create_app(config: ServiceConfig) -> ASGIApp:
         pass
     decisions = DecisionLog.open(config.decision_log)
     if config.authz_only:
-        verifier = TokenVerifier(PublicKeys.load(config.jwks), audience=config.audience,
+        keys = PublicKeys.load(config.jwks)
+        verifier = TokenVerifier(for_the_loop(keys), audience=config.audience,
                                  issuer=config.issuer)
         return ForwardAuth(Gatekeeper(reloader, verifier, decisions))
     service = TokenService(config, reloader)

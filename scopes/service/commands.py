@@ -36,7 +36,7 @@ def __dir__() -> list[str]:
     return __all__
 
 
-def _server_parts() -> tuple[Callable[[str], ClientStore], type[KeyRing]]:
+def _server_parts() -> tuple[Callable[..., ClientStore], type[KeyRing]]:
     """Import what the token service needs, or say which extra to install."""
     try:
         from scopes.store import open_store
@@ -49,14 +49,27 @@ def _server_parts() -> tuple[Callable[[str], ClientStore], type[KeyRing]]:
     return open_store, KeyRing
 
 
-def _open_store(db: str) -> ClientStore:
+def _open_store(db: str, *, create: bool = False) -> ClientStore:
+    """The registry `--db` names; only commands that add a client (and the server) create one:
+    the others read what is there, and a missing registry is an error, not a new file."""
     open_store, _ = _server_parts()
     from scopes.store import StoreError
 
     try:
-        return open_store(db)
+        return open_store(db, create=create)
     except StoreError as error:
         raise UsageFailure(f"cannot open the client registry {db!r}: {error}") from None
+
+
+def _open_ring(keys: str, *, create: bool = False) -> KeyRing:
+    """The key directory `--keys` names; only the server and `keys rotate` create one."""
+    _, KeyRing = _server_parts()
+    from scopes.tokens.keys import KeyRingError
+
+    try:
+        return KeyRing.open(keys, create=create)
+    except KeyRingError as error:
+        raise UsageFailure(f"cannot open the key directory {keys!r}: {error}") from None
 
 
 def _duration_seconds(value: str, option: str) -> int:
@@ -86,11 +99,17 @@ def _duration_seconds(value: str, option: str) -> int:
                    "and /healthz: no registry, no signing keys; needs --jwks.")
 @click.option("--jwks", metavar="FILE|URL", help="With --authz-only: the keys to trust.")
 @click.option("--audience", metavar="A", help="Forward-auth: the audience tokens must carry.")
+@click.option("--any-audience", "any_audience", is_flag=True,
+              help="With --authz-only and no --audience: accept tokens for any audience.")
 @click.option("--decision-log", "decision_log", metavar="FILE",
               help="Forward-auth: one JSON line per decision here (default: stderr).")
+@click.option("--forwarded-allow-ips", "forwarded_allow_ips", metavar="IPS",
+              help="Proxies (comma-separated addresses or networks) whose X-Forwarded-For is "
+                   "believed for rate limits and logs; default: none, the peer address counts.")
 @service_options
 def serve(host: str, port: int, issuer: str | None, workers: int, rate_limit: str,
-          authz_only: bool, jwks: str | None, audience: str | None, decision_log: str | None,
+          authz_only: bool, jwks: str | None, audience: str | None, any_audience: bool,
+          decision_log: str | None, forwarded_allow_ips: str | None,
           db: str, keys: str, policy_path: str | None) -> int:
     """Run the token service (/oauth/token, /auth/issue-token, JWKS, metadata) and
     forward-auth for gateways; SIGHUP or an edit of --policy reloads the policy."""
@@ -104,19 +123,29 @@ def serve(host: str, port: int, issuer: str | None, workers: int, rate_limit: st
     if authz_only:
         if not jwks:
             raise UsageFailure("--authz-only needs --jwks FILE|URL: the keys tokens are signed with")
+        if not audience and not any_audience:
+            raise UsageFailure("--authz-only needs --audience A: the audience this API's tokens "
+                               "carry (RFC 9068 §4), or --any-audience to accept tokens minted "
+                               "for any API")
+        if audience and any_audience:
+            raise UsageFailure("give --audience A or --any-audience, not both")
+        if not issuer:
+            click.echo("scopes: warning: no --issuer: tokens from any issuer these keys verify "
+                       "are accepted", err=True)
         _check_jwks(jwks)
         ring = None
     else:
         if jwks:
             raise UsageFailure("--jwks goes with --authz-only; a full server verifies with its "
                                "own keys")
-        open_store, KeyRing = _server_parts()
-        store = _open_store(db)
+        if any_audience:
+            raise UsageFailure("--any-audience goes with --authz-only")
+        store = _open_store(db, create=True)
         try:
             first_client = not store.list()
         finally:
             store.close()
-        ring = KeyRing.open(keys)
+        ring = _open_ring(keys, create=True)
     try:
         import uvicorn
 
@@ -150,6 +179,11 @@ def serve(host: str, port: int, issuer: str | None, workers: int, rate_limit: st
         factory=True,
         workers=workers,
         access_log=False,  # our own access log never records query strings or headers
+        # The peer address counts, unless it is a proxy named here (uvicorn's own default
+        # believes X-Forwarded-For from 127.0.0.1: any client behind a local proxy would pick
+        # its own address).
+        proxy_headers=bool(forwarded_allow_ips),
+        forwarded_allow_ips=forwarded_allow_ips or "",
         log_level="warning",
         server_header=False,
     )
@@ -253,7 +287,7 @@ def clients_create(scope: str | None, role: str | None, audiences: tuple[str, ..
     secret = new_secret()
     client = Client(new_client_id(), hash_secret(secret), str(parsed), tuple(audiences), any_user,
                     life, cap, utcnow(), None, role)
-    store = _open_store(db)
+    store = _open_store(db, create=True)
     try:
         store.create(client)
     finally:
@@ -360,8 +394,7 @@ def keys() -> None:
 @service_options
 def keys_list(as_json: bool, db: str, keys: str, policy_path: str | None) -> int:
     """List the signing keys, newest last."""
-    _, KeyRing = _server_parts()
-    ring = KeyRing.open(keys)
+    ring = _open_ring(keys)
     infos = ring.keys()
     if as_json:
         click.echo(json.dumps([{"kid": k.kid, "alg": k.alg, "created": k.created.isoformat()}
@@ -378,7 +411,6 @@ def keys_list(as_json: bool, db: str, keys: str, policy_path: str | None) -> int
 @service_options
 def keys_rotate(algorithm: str | None, db: str, keys: str, policy_path: str | None) -> int:
     """Add a new newest key: it signs from now on; the old ones still verify."""
-    _, KeyRing = _server_parts()
-    info = KeyRing.open(keys).rotate(algorithm)
+    info = _open_ring(keys, create=True).rotate(algorithm)
     click.echo(f"{info.kid}  {info.alg}")
     return ExitCode.OK

@@ -41,10 +41,30 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     return b"".join(chunks)
 
 
+class RepeatedMember(ValueError):
+    """A JSON object names a member twice: which one counts is a guess (RFC 8259 §4)."""
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refused when a member repeats, as a repeated form parameter is."""
+    members: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in members:
+            raise RepeatedMember(f"member {key[:60]!r} is repeated in the JSON body")
+        members[key] = value
+    return members
+
+
+def _no_constant(name: str) -> None:
+    """NaN and Infinity are no JSON (RFC 8259 §6); Python's reader would take them."""
+    raise ValueError(f"{name} is not JSON")
+
+
 async def read_fields(request: Request) -> tuple[dict[str, Any], bool]:
     """The body's fields, from JSON or a form, and whether it was JSON.
 
-    A form field given twice is refused (RFC 6749 §3.2: parameters must not repeat).
+    A form field given twice is refused (RFC 6749 §3.2: parameters must not repeat), and so is
+    a JSON member given twice.
     """
     raw = await read_body(request)
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -54,7 +74,10 @@ async def read_fields(request: Request) -> tuple[dict[str, Any], bool]:
         raise BodyError("request body is not UTF-8") from None
     if content_type == "application/json" or (content_type.endswith("+json")):
         try:
-            data = json.loads(text) if text.strip() else {}
+            data = (json.loads(text, object_pairs_hook=_unique_members, parse_constant=_no_constant)
+                    if text.strip() else {})
+        except RepeatedMember as error:
+            raise BodyError(str(error)) from None
         except (ValueError, RecursionError):
             raise BodyError("request body is not valid JSON") from None
         if not isinstance(data, dict):

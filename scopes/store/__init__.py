@@ -58,17 +58,18 @@ def __dir__() -> list[str]:
 _URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
-def open_store(target: str | os.PathLike[str]) -> ClientStore:
+def open_store(target: str | os.PathLike[str], *, create: bool = True) -> ClientStore:
     """The store `--db` names: a `postgresql://` (or `postgres://`) URL, else a SQLite file path.
 
-    The SQLite file and its parent directories are created when missing. Another URL scheme is
+    A missing SQLite file is created when `create` (its directory must exist); commands that
+    only read pass `create=False`, and a missing file is a StoreError. Another URL scheme is
     refused rather than taken for a file name. Raises `StoreUnavailable` when PostgreSQL cannot
     be reached, `StoreError` for a target that cannot be a store.
     """
     text = os.fspath(target)
     match = _URL_SCHEME.match(text)
     if match is None:
-        return SQLiteStore(text)
+        return SQLiteStore(text, create=create)
     scheme = match.group(1).lower()
     if scheme in ("postgresql", "postgres"):
         from scopes.store.postgres import PostgresStore

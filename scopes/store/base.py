@@ -210,6 +210,11 @@ class ClientStore(ABC):
     def close(self) -> None:
         """Release the connections; calls after this raise `StoreError`."""
 
+    def ping(self) -> None:
+        """Read the registry once; `StoreUnavailable` when it cannot be read now (a health
+        check)."""
+        self.get("scopes-health-check")
+
     def __enter__(self) -> Self:
         return self
 

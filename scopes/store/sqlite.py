@@ -13,6 +13,7 @@ import json
 import os
 import random
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -63,21 +64,35 @@ _SCHEMA = (
 
 
 class SQLiteStore(ClientStore):
-    """Clients in the SQLite file at `path`, created (with its directories, mode 0600) if missing.
+    """Clients in the SQLite file at `path`, created (mode 0600) if missing and `create`.
 
-    `timeout` is how long a write waits for another process's write (`busy_timeout`) before
-    giving up with `StoreUnavailable`.
+    The file's directory must exist: a mistyped `--db` is an error, not a new tree of
+    directories. With `create=False` (commands that only read) a missing file is an error and
+    nothing is written. `timeout` is how long a write waits for another process's write
+    (`busy_timeout`) before giving up with `StoreUnavailable`.
+
+    The file is watched while the store is open, at most once per `check_seconds`: deleted, it
+    is an outage (`StoreUnavailable`) until a file is back; replaced (another inode), it is
+    reopened; corrupted, every call is `StoreUnavailable` until it is usable again.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 5.0, max_idle: int = 8):
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 5.0, max_idle: int = 8,
+                 create: bool = True, check_seconds: float = 1.0):
         text = os.fspath(path)
         if text in ("", ":memory:") or text.startswith("file:"):
             # Each pooled connection would get its own empty in-memory database.
             raise StoreError(f"the client store needs a file path, not {text!r}")
         self.path = Path(text).expanduser()
         self._timeout = timeout
+        self._max_idle = max_idle
+        self._check_seconds = check_seconds
+        if not self.path.parent.is_dir():
+            raise StoreError(f"the directory of the client store {str(self.path)!r} does not "
+                             "exist; create it first, or give another path")
+        if not create and not self.path.is_file():
+            raise StoreError(f"no client store at {str(self.path)!r}; create a client first "
+                             "(scopes clients create), or give the path of an existing one")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             # The file holds secret hashes: readable by its owner only. SQLite gives its -wal and
             # -shm files the same mode.
             os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
@@ -85,14 +100,17 @@ class SQLiteStore(ClientStore):
             raise StoreError(
                 f"cannot create the client store {str(self.path)!r}: {exc.strerror}"
             ) from None
-        self._pool: Pool[sqlite3.Connection] = Pool(
-            self._connect, sqlite3.Connection.close, max_idle=max_idle
-        )
+        self._watch = threading.Lock()
+        self._checked = time.monotonic()
+        self._identity = _identity(self.path)
+        self._ready = False
+        self._pool: Pool[sqlite3.Connection] = self._new_pool()
         try:
             self._run(self._setup)
         except BaseException:
             self._pool.close()
             raise
+        self._ready = True
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
@@ -197,7 +215,35 @@ class SQLiteStore(ClientStore):
             time.sleep(pause * (0.5 + random.random()))
             pause = min(pause * 2, 0.1)
 
+    def _new_pool(self) -> Pool[sqlite3.Connection]:
+        return Pool(self._connect, sqlite3.Connection.close, max_idle=self._max_idle)
+
+    def _watch_file(self) -> None:
+        """Notice, at most once per check_seconds, that the file is gone or another one."""
+        now = time.monotonic()
+        if now - self._checked < self._check_seconds or not self._ready:
+            return
+        with self._watch:
+            if now - self._checked < self._check_seconds:
+                return
+            self._checked = now
+            identity = _identity(self.path)
+            if identity == self._identity:
+                return
+            # Gone, replaced or written over: the open connections read the old file (or cache
+            # its pages). Close them first (their WAL goes back into the old file), then open
+            # the file that is there now, if there is one; our own writes show here too, and
+            # cost a reopen at most once per check_seconds.
+            old, self._pool = self._pool, self._new_pool()
+            old.close()
+            self._identity = identity
+        if identity is None:
+            raise StoreUnavailable(f"the client store {str(self.path)!r} is gone")
+
     def _run(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+        self._watch_file()
+        if self._identity is None:
+            raise StoreUnavailable(f"the client store {str(self.path)!r} is gone")
         conn, _ = self._pool.acquire()
         try:
             result = operation(conn)
@@ -206,8 +252,11 @@ class SQLiteStore(ClientStore):
             self._pool.discard(conn)
             raise StoreUnavailable(f"client store {str(self.path)!r}: {exc}") from None
         except sqlite3.DatabaseError as exc:
-            self._pool.discard(conn)
-            raise StoreError(f"client store {str(self.path)!r}: {exc}") from None
+            # Corrupted under a running server: an outage until the file is usable again. At
+            # open time, it is no client store at all.
+            self._pool.discard(conn, idle_too=True)
+            kind = StoreUnavailable if self._ready else StoreError
+            raise kind(f"client store {str(self.path)!r}: {exc}") from None
         except BaseException:
             if conn.in_transaction:
                 self._pool.discard(conn)
@@ -216,6 +265,17 @@ class SQLiteStore(ClientStore):
             raise
         self._pool.release(conn)
         return result
+
+
+def _identity(path: Path) -> tuple[int, int, int, int] | None:
+    """Which file is at `path` now, and which content (device, inode, size, mtime); None when
+    there is none. A change of content behind SQLite's back (a file written over in place)
+    shows too: connections with a warm page cache would not read it again."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
 def _write(

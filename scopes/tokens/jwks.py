@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
@@ -311,9 +312,43 @@ def _parse(document: Mapping[str, Any], source: str) -> tuple[list[VerificationK
 
 
 def _fetch(url: str, timeout: float) -> bytes:
+    """The document at `url`, within `timeout` seconds for the whole fetch (connecting, the
+    headers and every byte of the body), however slowly the server trickles them."""
+    result: list[bytes] = []
+    failure: list[BaseException] = []
+    deadline = time.monotonic() + timeout
+
+    def fetch() -> None:
+        try:
+            result.append(_read(url, timeout, deadline))
+        except BaseException as error:  # handed to the caller below
+            failure.append(error)
+
+    worker = threading.Thread(target=fetch, name="scopes-jwks-fetch", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():  # it ends by itself: each read times out, and it stops at the deadline
+        raise TimeoutError(f"no complete answer within {timeout:g}s")
+    if failure:
+        raise failure[0]
+    return result[0]
+
+
+def _read(url: str, timeout: float, deadline: float) -> bytes:
     request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": "scopes"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (scheme checked)
-        data: bytes = response.read(MAX_JWKS_BYTES + 1)
-    if len(data) > MAX_JWKS_BYTES:
-        raise ValueError(f"larger than {MAX_JWKS_BYTES} bytes")
-    return data
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        response = urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 (scheme checked)
+    except urllib.error.HTTPError as error:
+        error.close()  # its body is not read: give the connection back now
+        raise
+    with response:
+        while chunk := response.read1(65536):
+            size += len(chunk)
+            if size > MAX_JWKS_BYTES:
+                raise ValueError(f"larger than {MAX_JWKS_BYTES} bytes")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no complete answer within {timeout:g}s")
+            chunks.append(chunk)
+    return b"".join(chunks)
