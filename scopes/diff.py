@@ -27,6 +27,7 @@ from typing import Literal
 
 from scopes.errors import PolicyError
 from scopes.evaluate import Policy
+from scopes.openapi.document import read_text
 from scopes.policy.compile import Alternative, NeedKind, PathTemplate, Route
 from scopes.policy.load import load_policy_dict
 
@@ -344,6 +345,7 @@ class Side:
         return None if origin is None else self._line(origin)
 
 
+_DOCUMENT_SUFFIXES = (".json", ".yaml", ".yml")  # a broken one is worded as JSON or YAML
 _OPENAPI_KEY = re.compile(r"""^\s*\{?\s*["']?(openapi|swagger)["']?\s*:""", re.MULTILINE)
 
 
@@ -360,12 +362,7 @@ def load_side(
     loaded; OpenAPI documents are imported with the options `scopes import-openapi` takes.
     """
     name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise PolicyError("file not found", file=name, fix="check the path") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise PolicyError(f"cannot read the file: {error}", file=name) from None
+    text = read_text(Path(path), name, error=PolicyError, encoding_fix="save it as UTF-8")
     try:
         data: object = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
@@ -373,7 +370,7 @@ def load_side(
     if isinstance(data, dict) and "openapi" not in data and "swagger" not in data:
         policy = Policy(load_policy_dict(data, file=name, source=text))  # parsed once
         return Side(name, "policy", policy, _toml_lines(text))
-    if data is None and not _OPENAPI_KEY.search(text):
+    if data is None and not _OPENAPI_KEY.search(text) and not name.endswith(_DOCUMENT_SUFFIXES):
         Policy.from_toml(text, file=name)  # neither: the TOML error says what is wrong
     from scopes.openapi import import_openapi
 

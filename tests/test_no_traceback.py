@@ -20,6 +20,11 @@ FILES = {
     "a-file": "just text\n",
     "jwks.json": '{"keys": "none"}',
     "good.json": '{"scope": "read:brands"}',
+    "spec.yaml": (
+        'openapi: 3.1.0\ninfo: {title: t, version: "1"}\npaths:\n  /a:\n    get:\n'
+        '      security: [{bearer: []}]\n      responses: {"200": {description: ok}}\n'
+        "components:\n  securitySchemes:\n    bearer: {type: http, scheme: bearer}\n"
+    ),
 }
 
 # (arguments, exit code, words the message must contain); {tmp} is the directory of FILES.
@@ -71,6 +76,24 @@ CASES = [
     (["serve", "--authz-only", "--jwks", "{tmp}/jwks.json", "--audience", "x"], 2,
      "cannot load --jwks"),
     (["serve", "--rate-limit", "lots"], 2, "must look like '20/s'"),
+    # import-openapi: the document, and where the policy goes
+    (["import-openapi", "{tmp}/missing.yaml"], 2, "missing.yaml: file not found"),
+    (["import-openapi", "{tmp}/not-json.json"], 2, "not-json.json:1: invalid JSON"),
+    (["import-openapi", "{tmp}/binary.json"], 2, "binary.json: the file is not UTF-8"),
+    (["import-openapi", "{tmp}/a-file"], 2, "an OpenAPI document is a mapping at the top"),
+    (["import-openapi", "{tmp}"], 2, "is a directory"),
+    (["import-openapi", "{tmp}/spec.yaml", "--scheme-scope", "nope=x"], 2,
+     "--scheme-scope names 'nope', which is no security scheme"),
+    (["import-openapi", "{tmp}/spec.yaml", "-o", "{tmp}/typo/policy.toml"], 2, "cannot write"),
+    # diff: either side, policy or document
+    (["diff", "{tmp}/missing.toml", "{tmp}/empty.toml"], 2, "missing.toml: file not found"),
+    (["diff", "{tmp}/empty.toml", "{tmp}/not-toml.toml"], 2, "invalid TOML"),
+    (["diff", "{tmp}/wrong-shape.toml", "{tmp}/empty.toml"], 2, "unknown key 'route'"),
+    (["diff", "{tmp}/empty.toml", "{tmp}/binary.json"], 2, "binary.json: the file is not UTF-8"),
+    (["diff", "{tmp}/not-json.json", "{tmp}/empty.toml"], 2, "not-json.json:1: invalid JSON"),
+    (["diff", "{tmp}", "{tmp}/empty.toml"], 2, "is a directory"),
+    (["diff", "--format", "xml", "{tmp}/empty.toml", "{tmp}/empty.toml"], 2,
+     "Invalid value for '--format'"),
 ]
 
 
@@ -111,6 +134,9 @@ def test_every_subcommand_says_what_is_wrong_without_a_traceback(inputs, args, c
     ["lint", "--format", "json", "{tmp}/not-json.json"],
     ["lint", "--format", "sarif", "{tmp}/good.json"],
     ["keys", "list", "--keys", "{tmp}/ring"],
+    ["import-openapi", "{tmp}/spec.yaml"],
+    ["diff", "{tmp}/spec.yaml", "{tmp}/empty.toml"],
+    ["diff", "--format", "json", "{tmp}/spec.yaml", "{tmp}/empty.toml"],
 ], ids=lambda args: " ".join(args[:2]))
 def test_output_to_a_full_disk_is_a_message_not_a_traceback(inputs, args):
     if not os.path.exists("/dev/full"):

@@ -247,29 +247,36 @@ def read_document(source: str | Path | Mapping[str, Any]) -> Document:
         data, file, text = dict(source), "<dict>", None
     else:
         file = str(source)
-        text = _read_text(Path(source), file)
+        text = read_text(Path(source), file)
         data = _parse(text, file)
     document = Document(data, file, text, _version(data, file, text))
     document.check_references()
     return document
 
 
-def _read_text(path: Path, file: str) -> str:
+def read_text(
+    path: Path,
+    file: str,
+    *,
+    error: type[PolicyError] = OpenAPIError,
+    encoding_fix: str = "save it as UTF-8 (OpenAPI documents are JSON or YAML in UTF-8)",
+) -> str:
+    """A file's text (UTF-8, a BOM dropped), or `error` saying in plain words why not."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise OpenAPIError("file not found", file=file, fix="check the path") from None
+        raise error("file not found", file=file, fix="check the path") from None
     except IsADirectoryError:
-        raise OpenAPIError("is a directory", file=file, fix="name a .yaml or .json file") from None
-    except OSError as error:
-        raise OpenAPIError(f"cannot read the file: {error.strerror}", file=file) from None
+        raise error("is a directory", file=file, fix="name a file") from None
+    except OSError as failure:
+        raise error(f"cannot read the file: {failure.strerror}", file=file) from None
     try:
         return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise OpenAPIError(
-            f"the file is not UTF-8 ({error.reason} at byte {error.start})",
+    except UnicodeDecodeError as failure:
+        raise error(
+            f"the file is not UTF-8 ({failure.reason} at byte {failure.start})",
             file=file,
-            fix="save it as UTF-8 (OpenAPI documents are JSON or YAML in UTF-8)",
+            fix=encoding_fix,
         ) from None
 
 
