@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from scopes.errors import PolicyError, ScopeSyntaxError
+from scopes.errors import PolicyError
 from scopes.openapi.document import Document, OpenAPIError, pointer, read_document
 from scopes.openapi.security import (
     Requirement,
@@ -26,7 +26,7 @@ from scopes.openapi.security import (
 )
 from scopes.policy.compile import CompileError, PathTemplate
 from scopes.policy.load import LoadedPolicy, load_policy_dict
-from scopes.syntax import scope_tokens
+from scopes.syntax import is_single_token
 
 __all__ = ["METHODS", "Imported", "Omitted", "UnsupportedError", "import_openapi"]
 
@@ -159,7 +159,7 @@ class _Importer:
                     file=self.document.file,
                     fix="name a scheme under components.securitySchemes",
                 )
-            if not _single_token(scope) or "{" in scope or "}" in scope:
+            if not is_single_token(scope) or "{" in scope or "}" in scope:
                 raise OpenAPIError(
                     f"--scheme-scope {scheme}={scope}: {scope!r} is not one scope token",
                     file=self.document.file,
@@ -437,18 +437,11 @@ def _origin(name: str, scheme: Scheme, origin: str) -> str:
 # -- names ---------------------------------------------------------------------------------------
 
 
-def _single_token(text: str) -> bool:
-    try:
-        tokens = scope_tokens(text)
-    except ScopeSyntaxError:
-        return False
-    return len(tokens) == 1 and tokens[0][0] == text
-
 
 def _scope_name(name: str) -> tuple[str, str | None]:
     """A required name as (catalogue name, placeholder or None); Unenforceable if it cannot be
     one scope token (`read:things:{id}` is `read:things` with the placeholder `id`)."""
-    if not _single_token(name):
+    if not is_single_token(name):
         raise Unenforceable(
             f"{name!r} is not one well-formed scope token (RFC 6749 §3.3: printable ASCII "
             "without spaces, '\"' or '\\'; no empty ':' segment), so no token can carry it",

@@ -9,13 +9,14 @@ test keeps it so.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from scopes.openapi.importer import Imported, Omitted
 
-__all__ = ["policy_toml", "toml_string"]
+__all__ = ["data_toml", "policy_toml", "toml_string"]
 
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f",
             "\r": "\\r"}
@@ -101,9 +102,14 @@ def policy_toml(imported: Imported) -> str:
     lines += _omitted("Left out by --skip-unsupported:", imported.skipped, True)
     if imported.notes:
         lines += ["#"] + [f"# Note: {_comment(note)}" for note in imported.notes]
-    lines.append("")
-    for key in ("version", "name", "principal"):
-        lines.append(f"{key} = {_value(data[key])}")
+    return "\n".join(lines) + "\n\n" + data_toml(data)
+
+
+def data_toml(data: Mapping[str, Any]) -> str:
+    """A policy's data (what `Policy.from_dict` takes: version, name, principal where given, a
+    `scopes` catalogue, `endpoints`) as TOML, in the data's order."""
+    lines = [f"{key} = {_value(data[key])}" for key in ("version", "name", "principal")
+             if key in data]
     if not data["endpoints"]:
         lines.append("endpoints = []")  # before any table: a top-level key
     for name, entry in data.get("scopes", {}).items():

@@ -17,11 +17,11 @@ from typing import Any, NoReturn
 from pydantic import ValidationError
 
 from scopes.catalogue import Catalogue, ScopeSpec
-from scopes.errors import PolicyError, ScopeSyntaxError
+from scopes.errors import PolicyError
 from scopes.model import ScopeSet
 from scopes.policy import compile as c
 from scopes.policy.schema import EndpointModel, FieldModel, GraphQLModel, PolicyModel
-from scopes.syntax import scope_tokens
+from scopes.syntax import is_single_token
 
 __all__ = ["LoadedPolicy", "load_policy_dict", "load_policy_file", "load_policy_text"]
 
@@ -308,7 +308,7 @@ class _Checker:
 
     def catalogue(self) -> Catalogue:
         principal = self.model.principal
-        if not _is_single_token(principal) or ":" in principal or "{" in principal:
+        if not is_single_token(principal) or ":" in principal or "{" in principal:
             self.fail(
                 f"principal {principal!r} must be one scope segment (no ':', spaces or braces)",
                 entry="principal",
@@ -318,7 +318,7 @@ class _Checker:
         specs = []
         for name, scope in self.model.scopes.items():
             entry, line = f"scopes.{name}", self.lines.named_entry("scopes", name)
-            if not _is_single_token(name) or "{" in name or "}" in name:
+            if not is_single_token(name) or "{" in name or "}" in name:
                 self.fail(
                     f"scope name {name!r} is not one well-formed scope token",
                     entry=entry,
@@ -369,10 +369,3 @@ def _requirement(
         return c.ANY_TOKEN
     return c.requirement(spec.any_of or (), template, catalogue)
 
-
-def _is_single_token(text: str) -> bool:
-    try:
-        tokens = scope_tokens(text)
-    except ScopeSyntaxError:
-        return False
-    return len(tokens) == 1 and tokens[0][0] == text
