@@ -1,4 +1,4 @@
-"""Console sessions in the docs, run as written: a `$ ` line is a command, and the lines up to
+"""Console transcripts in the docs, run as written: a `$ ` line is a command, and the lines up to
 the next one are what it prints, standard output and error together (as a terminal shows)."""
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ def console_block(text: str, after: str = "") -> str:
     return found.group(1)
 
 
-def shown_and_printed(session: str, cwd: Path) -> tuple[str, str]:
-    """What the session shows its commands print, and what they print when run in `cwd` by
+def shown_and_printed(transcript: str, cwd: Path) -> tuple[str, str]:
+    """What the transcript shows its commands print, and what they print when run in `cwd` by
     bash, with this interpreter's `scopes` first on PATH."""
-    lines = session.splitlines()
+    lines = transcript.splitlines()
     commands = [line[2:] for line in lines if line.startswith("$ ")]
     shown = "".join(line + "\n" for line in lines if not line.startswith("$ "))
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}

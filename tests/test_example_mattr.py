@@ -32,8 +32,8 @@ def test_the_policy_needs_the_mapped_scope_on_every_offer_route():
 
 
 def test_the_readme_walkthrough_prints_what_it_shows(tmp_path):
-    session = console_block((EXAMPLE / "README.md").read_text(encoding="utf-8"))
+    transcript = console_block((EXAMPLE / "README.md").read_text(encoding="utf-8"))
     shutil.copy(EXAMPLE / "openapi.yaml", tmp_path / "openapi.yaml")  # import writes policy.toml
-    shown, printed = shown_and_printed(session, tmp_path)
+    shown, printed = shown_and_printed(transcript, tmp_path)
     assert printed == shown
     assert (tmp_path / "policy.toml").read_bytes() == (EXAMPLE / "policy.toml").read_bytes()

@@ -96,17 +96,17 @@ def test_readme_lint_example_prints_what_it_shows(capsys, tmp_path, monkeypatch)
     assert (out + err).splitlines() == shown
 
 
-def test_readme_openapi_and_drift_session_prints_what_it_shows(tmp_path):
+def test_readme_openapi_and_drift_transcript_prints_what_it_shows(tmp_path):
     """Import, routes, check, lint and diff, run from a copy of the repository's root."""
     import shutil
 
     from tests.console import console_block, shown_and_printed
 
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    session = console_block(text, "## From OpenAPI, and drift review in CI")
+    transcript = console_block(text, "## From OpenAPI, and drift review in CI")
     (tmp_path / "examples" / "mattr").mkdir(parents=True)
     shutil.copy(ROOT / "examples" / "mattr" / "openapi.yaml", tmp_path / "examples" / "mattr")
-    shown, printed = shown_and_printed(session, tmp_path)
+    shown, printed = shown_and_printed(transcript, tmp_path)
     assert printed == shown
     assert (tmp_path / "policy.toml").read_bytes() == (
         ROOT / "examples" / "mattr" / "policy.toml").read_bytes()
