@@ -77,7 +77,7 @@ def test_broken_policy_exits_2_with_location(tmp_path, capsys):
     for command in (["check", "--scope", "x", "GET", "/x"], ["routes"], ["explain", "--scope", "x", "GET", "/"]):
         assert main([*command, "--policy", str(policy)]) == 2
         err = capsys.readouterr().err
-        assert f"{policy}:1: endpoints[0]: unknown scope 'read:nope'" in err
+        assert f"{policy}:4: endpoints[0]: unknown scope 'read:nope'" in err
 
 
 def test_explain(capsys):

@@ -3,12 +3,13 @@ byte, and its README's walkthrough prints what it shows."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 from scopes import Policy
 from scopes.cli import main
-from tests.console import console_block, shown_and_printed
+from tests.test_docs_examples import _run, _steps
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "mattr"
 MAPPING = "bearerAuthOpenIdCredentials=openid-credentials"
@@ -32,8 +33,16 @@ def test_the_policy_needs_the_mapped_scope_on_every_offer_route():
 
 
 def test_the_readme_walkthrough_prints_what_it_shows(tmp_path):
-    transcript = console_block((EXAMPLE / "README.md").read_text(encoding="utf-8"))
+    """Its console block, run from a copy of this directory as tests/test_docs_examples.py runs
+    the docs' blocks: each command prints what it shows, `echo $?` the status before it."""
+    readme = (EXAMPLE / "README.md").read_text(encoding="utf-8")
+    body = re.search(r"```console\n(.+?)```", readme, re.DOTALL).group(1)
     shutil.copy(EXAMPLE / "openapi.yaml", tmp_path / "openapi.yaml")  # import writes policy.toml
-    shown, printed = shown_and_printed(transcript, tmp_path)
-    assert printed == shown
+    status = 0
+    for command, shown in _steps(body):
+        if command == "echo $?":
+            assert shown == [str(status)]
+            continue
+        status, printed = _run(command, tmp_path)
+        assert printed == shown, f"$ {command}"
     assert (tmp_path / "policy.toml").read_bytes() == (EXAMPLE / "policy.toml").read_bytes()

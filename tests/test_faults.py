@@ -199,6 +199,8 @@ def test_a_decision_log_on_a_full_disk_changes_no_answer(ring, jwks_file, tmp_pa
                     headers["Authorization"] = f"Bearer {token}"
                 assert httpx.get(f"{authz.url}/authz/nginx", headers=headers).status_code == status
         assert httpx.get(f"{authz.url}/healthz").status_code == 200
+        metrics = httpx.get(f"{authz.url}/metrics").text
+        assert "scopes_decision_log_dropped_lines_total 90.0" in metrics  # counted, every one
         output = authz.output()
     _no_traceback(output)
     reports = [line for line in output.splitlines() if "cannot write the decision log" in line]

@@ -6,6 +6,8 @@ import sys
 import textwrap
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scopes import Policy, PolicyError
 from scopes.lint.config import ConfigError, LintConfig, find_config
@@ -392,8 +394,6 @@ def test_bad_config(tmp_path, text, message):
 
 # -- the scanners agree with the parsers ------------------------------------------------------------
 
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 from scopes.lint._scan import scan_json, scan_toml, scan_yaml  # noqa: E402
 from tests import strategies  # noqa: E402
@@ -585,3 +585,20 @@ def test_the_linter_and_the_loader_say_the_same(entry):
         Policy.from_toml(text)
     [finding] = [f for f in lint_text("policy.toml", text, RULES, KEYS) if f.diagnostic.is_error]
     assert finding.diagnostic.message.startswith(caught.value.message)
+
+
+@given(st.lists(st.sampled_from(["", "# a comment"]), max_size=4),
+       st.lists(st.sampled_from(["", "# a comment", "   "]), max_size=3),
+       st.sampled_from(["read:brand", "READ:BRANDS", "read:brandz"]))
+def test_the_loader_and_the_linter_name_the_same_line_for_an_unknown_scope(before, between,
+                                                                            unknown):
+    """Wherever `any_of` sits in its entry, the load error's line is the line S102 reports."""
+    lines = ['[scopes."read:brands"]', 'qualifier = "brand_id"', "", "[[endpoints]]",
+             'methods = ["GET"]', *before, 'path = "/brands/{id}"', *between,
+             f'any_of = ["read:brands:{{id}}", "{unknown}"]']
+    text = "\n".join(lines) + "\n"
+    with pytest.raises(PolicyError) as loading:
+        Policy.from_toml(text)
+    s102 = [f.line for f in lint_text("policy.toml", text, RULES, KEYS)
+            if f.diagnostic.code == "S102"]
+    assert s102 == [loading.value.line] == [len(lines)]

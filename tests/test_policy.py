@@ -57,11 +57,12 @@ def test_error_names_file_line_entry_and_fix():
         any_of = ["read:thing"]
         """
     )
+    # the line of `any_of`, where the linter points too
     assert str(error) == (
-        "policy.toml:11: endpoints[0]: unknown scope 'read:thing'; did you mean 'read:things'?\n"
+        "policy.toml:14: endpoints[0]: unknown scope 'read:thing'; did you mean 'read:things'?\n"
         "    fix: or declare it under [scopes.'read:thing'] if it is a new scope"
     )
-    assert (error.file, error.line, error.entry) == ("policy.toml", 11, "endpoints[0]")
+    assert (error.file, error.line, error.entry) == ("policy.toml", 14, "endpoints[0]")
 
 
 MISTAKES = [

@@ -51,6 +51,24 @@ def test_readme_nginx_config_is_the_tested_file():
     assert _section_block("nginx", "nginx") == example
 
 
+def test_readme_caddy_config_is_the_tested_file():
+    example = (ROOT / "examples" / "caddy" / "Caddyfile").read_text(encoding="utf-8")
+    assert _section_block("Caddy", "caddyfile") == example
+
+
+def test_readme_metrics_table_is_what_the_server_exposes():
+    """Every scopes_* metric of a full server is in the README's table, and no other."""
+    from scopes.metrics import Metrics
+
+    section = re.split(r"^### Metrics\n", (ROOT / "README.md").read_text(encoding="utf-8"),
+                       flags=re.MULTILINE)[1].split("\n### ", 1)[0]
+    documented = set(re.findall(r"^\| `(scopes_\w+)` \|", section, re.MULTILINE))
+    exposed = {metric.name + ("_total" if metric.type == "counter" else "")
+               for metric in Metrics(service=True).registry.collect()
+               if metric.name.startswith("scopes_")}
+    assert documented == exposed
+
+
 def test_readme_token_service_flow_runs_as_written(tmp_path):
     """The README's whole token-service flow, on a free port instead of 8080."""
     import os
@@ -78,35 +96,3 @@ def test_readme_fastapi_example_is_the_documented_one():
     docs = (ROOT / "docs" / "asgi.md").read_text(encoding="utf-8").split("## FastAPI", 1)[1]
     documented = re.search(r"```python\n(.+?)```", docs, re.DOTALL).group(1)
     assert _section_block("FastAPI and Starlette", "python") == documented
-
-
-def test_readme_lint_example_prints_what_it_shows(capsys, tmp_path, monkeypatch):
-    """The first command of the lint section, run: its findings, then the summary (stderr)."""
-    import shlex
-
-    from scopes.cli import main
-
-    block = _section_block("Linting scope strings", "console")
-    command, *shown = block.split("\n$ ", 1)[0].splitlines()
-    argv = shlex.split(command.removeprefix("$ "))
-    assert argv[:2] == ["scopes", "lint"]
-    monkeypatch.chdir(tmp_path)
-    assert main(argv[1:]) == 1
-    out, err = capsys.readouterr()
-    assert (out + err).splitlines() == shown
-
-
-def test_readme_openapi_and_drift_transcript_prints_what_it_shows(tmp_path):
-    """Import, routes, check, lint and diff, run from a copy of the repository's root."""
-    import shutil
-
-    from tests.console import console_block, shown_and_printed
-
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    transcript = console_block(text, "## From OpenAPI, and drift review in CI")
-    (tmp_path / "examples" / "mattr").mkdir(parents=True)
-    shutil.copy(ROOT / "examples" / "mattr" / "openapi.yaml", tmp_path / "examples" / "mattr")
-    shown, printed = shown_and_printed(transcript, tmp_path)
-    assert printed == shown
-    assert (tmp_path / "policy.toml").read_bytes() == (
-        ROOT / "examples" / "mattr" / "policy.toml").read_bytes()

@@ -26,6 +26,7 @@ from scopes.model import ScopeSet
 from scopes.policy.reloader import PolicyReloader
 
 if TYPE_CHECKING:
+    from scopes.metrics import Metrics
     from scopes.tokens.verify import VerifiedToken
 
 __all__ = ["DecisionLog", "Gatekeeper", "Verdict", "Verifier", "bearer_token", "deny"]
@@ -145,13 +146,14 @@ class DecisionLog:
         stream = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - lives with the app
         return cls(stream, path)
 
-    def write(self, verdict: Verdict, method: object, path: object, started: float) -> None:
-        """Log one decision; never raises."""
+    def write(self, verdict: Verdict, method: object, path: object, started: float) -> bool:
+        """Log one decision; False when the line was dropped. Never raises."""
         try:
             line = self._line(verdict, method, path, started)
             with self._lock:
                 self._stream.write(line + "\n")
                 self._stream.flush()
+            return True
         except Exception as error:  # the log never decides: drop the line, say so now and then
             self.dropped += 1
             if self._report.due():
@@ -162,6 +164,7 @@ class DecisionLog:
                     sys.stderr.flush()
                 except Exception:  # noqa: S110 - stderr itself is gone: nowhere left to say it
                     pass
+            return False
 
     def close(self) -> None:
         """Close the file (never stderr); what cannot be flushed any more is dropped."""
@@ -195,7 +198,8 @@ class Gatekeeper:
     """Token first, then the request, for every gateway convention."""
 
     def __init__(self, policy: PolicyReloader | Policy, verifier: Verifier,
-                 decision_log: DecisionLog | None = None) -> None:
+                 decision_log: DecisionLog | None = None, metrics: Metrics | None = None
+                 ) -> None:
         self._current: Callable[[], Policy]
         if isinstance(policy, PolicyReloader):
             self._current = policy.current
@@ -208,6 +212,7 @@ class Gatekeeper:
         keys = getattr(verifier, "keys", None)
         self.keys: LoopKeys | None = keys if isinstance(keys, LoopKeys) else None
         self._outage_report = Throttled()
+        self.metrics = metrics  # counts every answer and verification (scopes.metrics)
 
     @property
     def policy(self) -> Policy:
@@ -252,13 +257,17 @@ class Gatekeeper:
                  body: object) -> Verdict:
         try:
             return self._check(authorization, method, target, body)
-        except Exception as error:  # fail closed, and say nothing about the internals
+        except Exception as error:  # noqa: BLE001 - fail closed, say nothing of the internals
             log.error(json.dumps({"event": "error", "error": type(error).__name__}))
             return deny(403, "denied: could not evaluate the request")
 
     def _log(self, verdict: Verdict, method: object, target: object, started: float) -> None:
+        metrics = self.metrics
+        if metrics is not None:
+            metrics.decided(verdict, time.perf_counter() - started)
         if self.decision_log is not None:
-            self.decision_log.write(verdict, method, target, started)
+            if not self.decision_log.write(verdict, method, target, started) and metrics:
+                metrics.decision_log_dropped()
 
     def _check(self, authorization: str | None, method: str | None, target: str | None,
                body: object) -> Verdict:
@@ -273,10 +282,14 @@ class Gatekeeper:
         try:
             verified = self.verifier.verify(token)
         except TokenError as error:
+            if self.metrics is not None:
+                self.metrics.verified(error.reason)
             if error.reason == "keys-unavailable":
                 return self._outage(error)
             challenge = f'{REALM}, error="invalid_token", error_description="{_quoted(str(error))}"'
             return deny(401, f"invalid token: {error}", {"WWW-Authenticate": challenge})
+        if self.metrics is not None:
+            self.metrics.verified("valid")
         # The token hands on its scope text; the policy in force now says what it means, so a
         # reload that adds a scope gives it meaning on the next request. Read once (a cache hit
         # on repeats), decided and named from the same set. The text is well-formed (the token

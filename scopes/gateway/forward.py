@@ -5,12 +5,15 @@
     /authz/envoy/<path>   Envoy ext_authz (path_prefix /authz/envoy): the check request's own
                           method, everything after the prefix in the raw path (query included),
                           and its body (with_request_body)
+    /metrics              Prometheus text format, when the application counts (scopes.metrics)
 
 A bare ASGI application: it sits on every request a gateway forwards, so it does without a
 framework's routing and request objects (scopes.gateway._asgi has the few steps it takes).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from scopes.gateway._asgi import (
     ASGIApp,
@@ -32,6 +35,9 @@ from scopes.gateway.check import (
     deny,
 )
 
+if TYPE_CHECKING:
+    from scopes.metrics import Metrics
+
 __all__ = ["ENVOY_PREFIX", "MAX_BODY_BYTES", "ForwardAuth"]
 
 ENVOY_PREFIX = "/authz/envoy"
@@ -43,11 +49,14 @@ def __dir__() -> list[str]:
 
 
 class ForwardAuth:
-    """The /authz/* routes (and /healthz); any other path goes to `fallback`, else 404."""
+    """The /authz/* routes (and /healthz, and /metrics given `metrics`); any other path goes
+    to `fallback`, else 404."""
 
-    def __init__(self, gatekeeper: Gatekeeper, fallback: ASGIApp | None = None) -> None:
+    def __init__(self, gatekeeper: Gatekeeper, fallback: ASGIApp | None = None, *,
+                 metrics: Metrics | None = None) -> None:
         self.gatekeeper = gatekeeper
         self.fallback = fallback
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -80,6 +89,9 @@ class ForwardAuth:
                 return
             except Disconnected:
                 return  # Envoy gave up on the check: no one to answer
+        elif path == "/metrics" and self.metrics is not None:
+            await self.metrics.asgi(scope, receive, send)
+            return
         elif path == "/healthz" and self.fallback is None:
             if await self.gatekeeper.healthy():
                 await send_json(send, 200, {"status": "ok"})

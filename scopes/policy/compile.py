@@ -46,14 +46,17 @@ def __dir__() -> list[str]:
 class CompileError(ValueError):
     """A policy entry that cannot be compiled: what is wrong and how to fix it.
 
-    `origin` names the entry (as `Route.origin` does) when the problem is between routes.
+    `origin` names the entry (as `Route.origin` does) when the problem is between routes;
+    `key` the entry's key the problem is in (`any_of`), so a message can point at its line.
     """
 
-    def __init__(self, message: str, fix: str | None = None, origin: str | None = None) -> None:
+    def __init__(self, message: str, fix: str | None = None, origin: str | None = None,
+                 key: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.fix = fix
         self.origin = origin
+        self.key = key
 
 
 # -- path templates ------------------------------------------------------------------------------
@@ -229,9 +232,7 @@ class Alternative:
     ) -> tuple[Need, ...]:
         """The needs a token with these grants and user ids does not meet (asked of `met`)."""
         return tuple(
-            need
-            for need in self.needs
-            if not Alternative((need,), False).met(grants, user_ids, segments)
+            need for need in self.needs if not _alone(need).met(grants, user_ids, segments)
         )
 
     def granted_by(
@@ -241,7 +242,7 @@ class Alternative:
         bare scope where the token has it, else the one for this request)."""
         found = []
         for need in self.needs:
-            bare = Alternative((Need(_PERMISSION, need.name),), False)
+            bare = _alone(Need(_PERMISSION, need.name))
             if not need.principal and bare.met(grants, user_ids, segments):
                 found.append(need.name)
             else:
@@ -301,6 +302,13 @@ def _compiled(expression: str) -> Judge:
     large policy repeat their requirements (a judge is pure, so routes may share one)."""
     judge: Judge = eval(f"lambda g, u, s: {expression}", {"__builtins__": {}})
     return judge
+
+
+@functools.lru_cache(maxsize=4096)
+def _alone(need: Need) -> Alternative:
+    """The alternative of this one need, its judge compiled once: explaining a decision (every
+    decision-log line renders one) asks it again and again, and compiling costs tens of µs."""
+    return Alternative((need,), False)
 
 
 ANY_TOKEN = (Alternative((), False),)

@@ -110,6 +110,19 @@ class _Lines:
         found = self._arrays.get(table, [])
         return found[index] if 0 <= index < len(found) else None
 
+    def entry_key(self, table: str, index: int, key: str) -> int | None:
+        """`key = ...` inside the `index`-th `[[table]]` entry, before the next header."""
+        start = self.array_entry(table, index)
+        if start is None:
+            return None
+        for number, line in enumerate(self._lines[start:], start + 1):
+            stripped = line.strip()
+            if stripped.startswith("["):
+                return None
+            if stripped.split("=", 1)[0].strip().strip("\"'") == key:
+                return number
+        return None
+
     def top_level(self, key: str) -> int | None:
         """`key = ...` before the first table header."""
         for number, line in enumerate(self._lines, 1):
@@ -244,7 +257,7 @@ class _Checker:
         for index, endpoint in enumerate(self.model.endpoints):
             entry = f"endpoints[{index}]"
             line = lines[entry] = self.lines.array_entry("endpoints", index)
-            with self.located(entry, line):
+            with self.located(entry, line, ("endpoints", index)):
                 routes += self.endpoint(endpoint, catalogue, entry)
         for index, graphql in enumerate(self.model.graphql):
             entry = f"graphql[{index}]"
@@ -259,11 +272,16 @@ class _Checker:
         return LoadedPolicy(self.model.name, self.file, catalogue, roles, router, self.model)
 
     @contextlib.contextmanager
-    def located(self, entry: str, line: int | None) -> Iterator[None]:
-        """Compile errors inside become PolicyErrors at this entry's place in the file."""
+    def located(self, entry: str, line: int | None,
+                array: tuple[str, int] | None = None) -> Iterator[None]:
+        """Compile errors inside become PolicyErrors at this entry's place in the file: the line
+        of the key they are about where there is one (as the linter points there), else the
+        entry's header."""
         try:
             yield
         except c.CompileError as error:
+            if error.key is not None and array is not None:
+                line = self.lines.entry_key(array[0], array[1], error.key) or line
             self.fail(error.message, entry=entry, line=line, fix=error.fix)
 
     def endpoint(self, endpoint: EndpointModel, catalogue: Catalogue, entry: str) -> list[c.Route]:
@@ -367,5 +385,9 @@ def _requirement(
 ) -> tuple[c.Alternative, ...]:
     if spec.authenticated:
         return c.ANY_TOKEN
-    return c.requirement(spec.any_of or (), template, catalogue)
+    try:
+        return c.requirement(spec.any_of or (), template, catalogue)
+    except c.CompileError as error:
+        error.key = error.key or "any_of"
+        raise
 

@@ -35,7 +35,8 @@ class PolicyReloader:
     SIGHUP does, once `reload_on_sighup()` is installed). A new policy that does not load is
     logged with its reason (also in `last_error`) and the previous one keeps serving.
     `last_good` is the policy text checked when the server started: a worker that starts after
-    the file broke serves that instead of failing.
+    the file broke serves that instead of failing. `on_reload(ok)` is told of every reload of
+    the file, and whether it loaded (the server's metrics count them).
     """
 
     def __init__(
@@ -45,8 +46,10 @@ class PolicyReloader:
         check_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         last_good: str | None = None,
+        on_reload: Callable[[bool], None] | None = None,
     ) -> None:
         self.path = path
+        self.on_reload = on_reload
         self.last_error: str | None = None
         self.policy = self._first_policy(path, last_good)
         self._interval = check_interval
@@ -78,6 +81,8 @@ class PolicyReloader:
             try:
                 fresh = Policy.from_file(self.path)
             except PolicyError as error:
+                if self.on_reload is not None:
+                    self.on_reload(False)
                 self.last_error = str(error)
                 log.error(json.dumps({"event": "policy-reload-failed", "file": self.path,
                                       "error": str(error), "kept": "the previous policy"}))
@@ -85,6 +90,8 @@ class PolicyReloader:
             self.policy = fresh
             self._stamp = self._file_stamp()
             self.last_error = None
+            if self.on_reload is not None:
+                self.on_reload(True)
             log.warning(json.dumps({"event": "policy-reloaded", "file": self.path,
                                     "routes": len(fresh.routes)}))
             return True

@@ -34,6 +34,7 @@ from scopes.gateway._asgi import ASGIApp, Message, Receive, Scope, Send
 from scopes.gateway.check import DecisionLog, Gatekeeper
 from scopes.gateway.forward import ForwardAuth
 from scopes.gateway.keys import for_the_loop
+from scopes.metrics import Metrics
 from scopes.model import PrincipalScope, ScopeSet, UnknownScope
 from scopes.policy.reloader import PolicyReloader
 from scopes.service.errors import (
@@ -106,10 +107,11 @@ class TokenService:
     Every request reads the policy in force once, at its start, and decides with it throughout.
     """
 
-    def __init__(self, config: ServiceConfig, reloader: PolicyReloader) -> None:
+    def __init__(self, config: ServiceConfig, reloader: PolicyReloader, metrics: Metrics) -> None:
         if not config.issuer:
             raise ValueError("the token service needs an issuer")
         self.config = config
+        self.metrics = metrics
         self.issuer: str = config.issuer
         self.reloader = reloader
         self.store = open_store(config.db)
@@ -142,6 +144,7 @@ class TokenService:
         token = issue_token(self.ring, issuer=self.issuer, subject=client.client_id,
                             audience=audience, client_id=client.client_id, scope=str(granted),
                             lifetime=lifetime)
+        self.metrics.token_issued("/oauth/token")
         return JSONResponse({"access_token": token, "token_type": "Bearer",
                              "expires_in": lifetime, "scope": str(granted)}, headers=NO_STORE)
 
@@ -152,9 +155,9 @@ class TokenService:
         client = await self._client(client_id)
         if client is None:
             await run_in_threadpool(verify_unknown, secret)
-        elif await run_in_threadpool(verify_secret, secret, client.secret_hash):
-            if not client.revoked:
-                return client
+        elif (await run_in_threadpool(verify_secret, secret, client.secret_hash)
+              and not client.revoked):
+            return client
         raise InvalidClient("client authentication failed",
                             headers=BASIC_CHALLENGE if basic else None)
 
@@ -194,6 +197,7 @@ class TokenService:
                             audience=list(caller.audiences), client_id=client.client_id,
                             scope=str(wanted), lifetime=lifetime,
                             extra_claims={MINTED_CLAIM: True})
+        self.metrics.token_issued("/auth/issue-token")
         return JSONResponse({"token": token, "expires_in": _whole_seconds(lifetime)},
                             headers=NO_STORE)
 
@@ -204,9 +208,12 @@ class TokenService:
             raise AuthenticationError("missing bearer token: send Authorization: Bearer <access "
                                       "token from /oauth/token>", headers=BEARER_CHALLENGE)
         try:
-            return self.verifier.verify(bearer.strip())
+            verified = self.verifier.verify(bearer.strip())
         except TokenError as error:
+            self.metrics.verified(error.reason)
             raise AuthenticationError(f"invalid token: {error}") from None
+        self.metrics.verified("valid")
+        return verified
 
     # -- shared steps --------------------------------------------------------------------------
 
@@ -422,7 +429,9 @@ def _check_principals(held: ScopeSet, wanted: ScopeSet, principal: str) -> None:
 
 def create_app(config: ServiceConfig) -> ASGIApp:
     """The ASGI application for `scopes serve` (or `--authz-only`)."""
-    reloader = PolicyReloader(config.policy_file, last_good=config.policy_text)
+    metrics = Metrics(service=not config.authz_only)
+    reloader = PolicyReloader(config.policy_file, last_good=config.policy_text,
+                              on_reload=metrics.policy_reload)
     try:
         reloader.reload_on_sighup()
     except ValueError:  # not the main thread (an embedding server): file changes still reload
@@ -430,10 +439,11 @@ def create_app(config: ServiceConfig) -> ASGIApp:
     decisions = DecisionLog.open(config.decision_log)
     if config.authz_only:
         keys = PublicKeys.load(config.jwks)
+        keys.on_fetch = metrics.jwks_fetch
         verifier = TokenVerifier(for_the_loop(keys), audience=config.audience,
                                  issuer=config.issuer)
-        return ForwardAuth(Gatekeeper(reloader, verifier, decisions))
-    service = TokenService(config, reloader)
+        return ForwardAuth(Gatekeeper(reloader, verifier, decisions, metrics), metrics=metrics)
+    service = TokenService(config, reloader, metrics)
     routes = [
         Route("/oauth/token", service.oauth_token, methods=["POST"]),
         Route("/auth/issue-token", service.issue_token, methods=["POST"]),
@@ -445,8 +455,10 @@ def create_app(config: ServiceConfig) -> ASGIApp:
     handlers = {OAuthError: _answer_error, StoreUnavailable: _answer_error,
                 HTTPException: _answer_error, Exception: _answer_error}
     app = Starlette(routes=routes, exception_handlers=handlers)
+    app.state.metrics = metrics
     verifier = TokenVerifier(service.ring, audience=config.audience, issuer=config.issuer)
-    return ForwardAuth(Gatekeeper(reloader, verifier, decisions), fallback=AccessLog(app))
+    return ForwardAuth(Gatekeeper(reloader, verifier, decisions, metrics),
+                       fallback=AccessLog(app), metrics=metrics)
 
 
 def app_from_environment() -> ASGIApp:
@@ -458,6 +470,7 @@ def app_from_environment() -> ASGIApp:
 async def _answer_error(request: Request, error: Exception) -> Response:
     """The one place an error becomes an answer: its status, its body, its headers."""
     answer = _as_oauth_error(request, error)
+    request.app.state.metrics.error_answered(answer)
     return JSONResponse(answer.body(), status_code=answer.status_code, headers=answer.headers())
 
 

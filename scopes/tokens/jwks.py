@@ -12,7 +12,13 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, cast
 
 from scopes.errors import TokenError
-from scopes.tokens._jose import KeySet, VerificationKey, json_object, quoted, verification_key
+from scopes.tokens._jose import (
+    KeySet,
+    VerificationKey,
+    json_object,
+    quoted,
+    verification_key,
+)
 
 if TYPE_CHECKING:
     from scopes.tokens.keys import KeyRing
@@ -41,7 +47,12 @@ class PublicKeys:
     RSA of 2048 bits or more: RS256); keys of other types, for encryption, or without a kid are
     skipped (their reasons are in `skipped`). `PublicKeys.load(source)` takes whatever a
     `--jwks FILE|URL` option or the ASGI middleware's `jwks=` argument names.
+
+    `on_fetch(ok)`, when set, is told of every fetch from a URL and whether it gave usable keys
+    (the server's metrics count them); keys that are not fetched never call it.
     """
+
+    on_fetch: Callable[[bool], None] | None = None
 
     def __init__(self, keys: Iterable[VerificationKey] = (), *, source: str = "<keys>") -> None:
         self.source = source
@@ -263,8 +274,10 @@ class _UrlKeys(PublicKeys):
                 keys, skipped = _parse(json_object(self._fetch(self.url, self.timeout)), self.url)
                 if not keys:
                     raise KeySetError(f"no usable key ({'; '.join(skipped) or 'the key set is empty'})")
-            except Exception as error:  # any failure keeps the keys we have (fail safe)
+            except Exception as error:  # noqa: BLE001 - any failure keeps the keys we have
                 self.last_error = f"{type(error).__name__}: {error}"
+                if self.on_fetch is not None:
+                    self.on_fetch(False)
                 return True
             by_kid = {key.kid: key for key in keys}
             old = self._latest
@@ -277,6 +290,8 @@ class _UrlKeys(PublicKeys):
             self.skipped = skipped
             self._fetched_at = now
             self.last_error = None
+            if self.on_fetch is not None:
+                self.on_fetch(True)
             return True
         finally:
             self._lock.release()
