@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scopes.catalogue import Catalogue
 from scopes.decision import Code, Decision, shown
@@ -17,6 +17,9 @@ from scopes.model import ScopeSet
 from scopes.policy.compile import Alternative, Route, Router
 from scopes.policy.load import LoadedPolicy, load_policy_dict, load_policy_file, load_policy_text
 from scopes.policy.schema import PolicyModel
+
+if TYPE_CHECKING:
+    from scopes.analysis.calls import Call
 
 __all__ = ["Policy", "parse"]
 
@@ -86,6 +89,20 @@ class Policy:
 
     def iter_routes(self) -> Iterator[Route]:
         return iter(self.router.routes)
+
+    # -- analysis (DESIGN.md, "Analysis"): the questions live in scopes.analysis ---------------
+
+    def minimal_scopes(self, calls: Iterable[Call | str], *, user: str | None = None) -> ScopeSet:
+        """The smallest scope set this policy allows for every call (`"GET /brands/acme"`,
+        `"POST /client/q messages"`): fewest scopes, then the narrowest. Raises
+        ImpossibleCalls (a ValueError) naming each call no scope set can allow, and why.
+
+        `user`: the user id to add when a scope grants only beside some user id and the set
+        holds none (otherwise an id the calls name serves; with neither, the call is impossible).
+        """
+        from scopes.analysis.minimal import minimal_scopes
+
+        return minimal_scopes(self, calls, user=user)
 
     # -- deciding ------------------------------------------------------------------------------
 
