@@ -20,6 +20,7 @@ from scopes.policy.schema import PolicyModel
 
 if TYPE_CHECKING:
     from scopes.analysis.calls import Call
+    from scopes.analysis.capabilities import Capability
 
 __all__ = ["Policy", "parse"]
 
@@ -103,6 +104,13 @@ class Policy:
         from scopes.analysis.minimal import minimal_scopes
 
         return minimal_scopes(self, calls, user=user)
+
+    def capabilities(self, scopes: str | ScopeSet) -> list[Capability]:
+        """Every route and GraphQL root field a token with these scopes can call, ids filled
+        in where the token fixes them and `{param}` where any value passes."""
+        from scopes.analysis.capabilities import capabilities
+
+        return capabilities(self, scopes)
 
     # -- deciding ------------------------------------------------------------------------------
 
