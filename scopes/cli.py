@@ -1,4 +1,5 @@
-"""The `scopes` command: check and explain decisions, list a policy's routes, lint scope strings."""
+"""The `scopes` command: check and explain decisions, list a policy's routes, lint scope strings;
+the service, analysis and policy-test commands are added from their own modules."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from scopes.lint.files import SourceError, lint_file
 from scopes.lint.fixes import fix_with
 from scopes.lint.report import FORMATS, in_string, render
 from scopes.lint.rules import rules_for
+from scopes.analysis import commands as analysis_commands
 from scopes.service import commands as service_commands
 
 __all__ = ["ExitCode", "main"]
@@ -201,6 +203,8 @@ def lint_command(files: tuple[str, ...], scope_strings: tuple[str, ...], policy_
 cli.add_command(service_commands.serve)
 cli.add_command(service_commands.clients)
 cli.add_command(service_commands.keys)
+cli.add_command(analysis_commands.minimal)
+cli.add_command(analysis_commands.can)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

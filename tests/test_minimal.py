@@ -68,7 +68,7 @@ IMPOSSIBLE = [
                  "user_id:<id> (a scope token has no spaces, quotes, backslashes or non-ASCII characters)",
                  id="uncarriable-user"),
     pytest.param("POST /client/q messages", "read:messages grants only beside a user_id:<id>, and no call "
-                 "names a user: say which user the token acts for", id="needs-some-user"),
+                 "names a user: say which user the token acts for (--user ID)", id="needs-some-user"),
 ]
 
 

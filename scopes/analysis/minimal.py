@@ -160,7 +160,8 @@ def _without_a_user(
     return [
         Impossible(label, (
             f"{' or '.join(_needed(option) for option in requirement)} grants only beside a "
-            f"{principal}:<id>, and no call names a user: say which user the token acts for"
+            f"{principal}:<id>, and no call names a user: say which user the token acts for "
+            "(--user ID)"
         ))
         for label, requirements in labelled
         for requirement in requirements
