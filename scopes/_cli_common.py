@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -76,6 +78,9 @@ keys_option = click.option(
 )
 
 
-def service_options(command):
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def service_options(command: F) -> F:
     """--db, --keys and --policy: every token-service command takes all three, in any order."""
     return db_option(keys_option(policy_option(command)))

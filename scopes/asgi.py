@@ -10,9 +10,8 @@ through unchanged: a websocket is not checked.
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -21,8 +20,22 @@ from urllib.parse import quote
 from scopes.decision import Code, Decision
 from scopes.errors import TokenError
 from scopes.evaluate import Policy
-from scopes.gateway.check import Gatekeeper, PolicyHolder
+from scopes.gateway._asgi import (
+    ASGIApp,
+    BodyTooLarge,
+    Disconnected,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    header,
+    read_body,
+    send_json,
+)
+from scopes.gateway.check import Gatekeeper
+from scopes.model import ScopeSet
 from scopes.paths import canonical_segments
+from scopes.policy.reloader import PolicyReloader
 from scopes.tokens.cache import TokenVerifier
 from scopes.tokens.jwks import PublicKeys
 from scopes.tokens.verify import VerifiedToken
@@ -34,7 +47,6 @@ __all__ = ["MAX_BODY_BYTES", "ScopesContext", "ScopesMiddleware"]
 
 MAX_BODY_BYTES = 64 * 1024  # a body-decided route with a larger body is refused unread (413)
 
-ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
 _NO_CLAIMS: Mapping[str, Any] = MappingProxyType({})
 KEYS_CHECK_SECONDS = 1.0  # a JWKS URL's keys are looked at (in a worker thread) this often
 # Characters a decoded `scope["path"]` may keep when no `raw_path` was given; everything else
@@ -52,18 +64,27 @@ def __dir__() -> list[str]:
 class ScopesContext:
     """What the middleware found, for handlers: the verified token and the policy's Decision.
 
-    On a `public` route no token is looked at: `public` is True, `token` and `decision` are
-    None and `claims` is empty.
+    `token_scopes` are the token's scopes as the policy that decided this request read its
+    scope text, and `user_ids` their user ids, sorted, as forward-auth's X-Scopes-User-Ids. On
+    a `public` route no token is looked at: `public` is True, `token`, `decision` and
+    `token_scopes` are None, `claims` and `user_ids` are empty.
     """
 
     token: VerifiedToken | None
     decision: Decision | None
     public: bool = False
+    token_scopes: ScopeSet | None = None  # the token's scopes, read by the deciding policy
 
     @property
     def claims(self) -> Mapping[str, Any]:
         """The token's claims (read-only), or an empty mapping on a public route."""
         return self.token.claims if self.token is not None else _NO_CLAIMS
+
+    @property
+    def user_ids(self) -> tuple[str, ...]:
+        """The token's user ids, sorted, as forward-auth's X-Scopes-User-Ids."""
+        scopes = self.token_scopes
+        return tuple(sorted(scopes.user_ids)) if scopes is not None else ()
 
     @property
     def subject(self) -> str | None:
@@ -75,16 +96,12 @@ class ScopesContext:
         """`client_id`, as forward-auth's X-Scopes-Client-Id."""
         return self.token.client_id if self.token is not None else None
 
-    @property
-    def user_ids(self) -> tuple[str, ...]:
-        """The token's user ids, sorted, as forward-auth's X-Scopes-User-Ids."""
-        return tuple(sorted(self.token.scopes.user_ids)) if self.token is not None else ()
 
 
 class ScopesMiddleware:
     """Token first, then the policy, before the app sees a request.
 
-    `policy`: a `scopes.Policy`, or a `PolicyHolder` (reloaded when its file changes).
+    `policy`: a `scopes.Policy`, or a `PolicyReloader` (reloaded when its file changes).
     `jwks`: the keys tokens are signed with: a JWKS dict, a file path or an http(s) URL.
     `audience`, `issuer`: compared with `aud` and `iss` when given (give both in production).
     `public`: `(METHOD, path)` pairs that pass without a token: the exact method and the exact
@@ -100,25 +117,24 @@ class ScopesMiddleware:
         self,
         app: ASGIApp,
         *,
-        policy: Policy | PolicyHolder,
+        policy: Policy | PolicyReloader,
         jwks: Mapping[str, Any] | str | PublicKeys,
         audience: str | None = None,
         issuer: str | None = None,
         public: Iterable[tuple[str, str]] = (),
     ) -> None:
-        if not isinstance(policy, (Policy, PolicyHolder)):
-            raise TypeError(f"policy must be a scopes.Policy or a PolicyHolder, not {type(policy).__name__}")
+        if not isinstance(policy, (Policy, PolicyReloader)):
+            raise TypeError(
+                f"policy must be a scopes.Policy or a PolicyReloader, not {type(policy).__name__}"
+            )
         keys = PublicKeys.load(jwks)
         # A JWKS URL is fetched again when due, and on an unknown kid: blocking I/O that must
         # not stall the event loop, so such keys are only ever looked at from a worker thread.
         self._keys = _LoopKeys(keys) if getattr(keys, "url", None) is not None else None
         if self._keys is not None:
             keys = self._keys
-        current = policy if isinstance(policy, Policy) else policy.policy
         self.app = app
-        self.gatekeeper = Gatekeeper(
-            policy, TokenVerifier(keys, audience=audience, issuer=issuer, policy=current)
-        )
+        self.gatekeeper = Gatekeeper(policy, TokenVerifier(keys, audience=audience, issuer=issuer))
         self.public: frozenset[tuple[str, str]] = frozenset(_public_pairs(public))
         self._public_methods = frozenset(method for method, _ in self.public)
         self._public_segments = frozenset(
@@ -128,7 +144,7 @@ class ScopesMiddleware:
     def __repr__(self) -> str:
         return f"ScopesMiddleware(app={self.app!r}, policy={self.gatekeeper.policy!r})"
 
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -142,11 +158,7 @@ class ScopesMiddleware:
             return
         query = scope.get("query_string")
         target = path + "?" + query.decode("latin-1") if query else path
-        authorization = None
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                authorization = value.decode("latin-1")
-                break
+        authorization = header(scope, b"authorization")
         keys = self._keys
         if keys is not None and keys.due():
             await keys.catch_up()
@@ -158,21 +170,20 @@ class ScopesMiddleware:
         decision = verdict.decision
         if decision is not None and decision.code == Code.BODY_REQUIRED:
             # Only now, for a valid token on a route the policy decides by its body (GraphQL).
-            body = await _read_body(receive)
-            if body is None:
+            try:
+                body = await read_body(receive, MAX_BODY_BYTES)
+            except Disconnected:
                 return  # the client went away mid-body: no one to answer
-            if len(body) > MAX_BODY_BYTES:
-                reason = f"denied: the request body is larger than {MAX_BODY_BYTES} bytes"
-                await _send_json(send, 413, {"allowed": False, "reason": reason}, {})
+            except BodyTooLarge as error:
+                await send_json(send, 413, {"allowed": False, "reason": f"denied: {error}"})
                 return
             verdict = self.gatekeeper.check(authorization, method, target, body or None)
             receive = _replay(body, receive)
         if verdict.status != 200:
-            await _send_json(send, verdict.status, verdict.body
-                             or {"allowed": False, "reason": verdict.reason}, verdict.headers)
+            await send_json(send, verdict.status, verdict.body, verdict.headers)
             return
-        await self.app(_with_context(scope, ScopesContext(verdict.token, verdict.decision)),
-                       receive, send)
+        context = ScopesContext(verdict.token, verdict.decision, token_scopes=verdict.scopes)
+        await self.app(_with_context(scope, context), receive, send)
 
     def _is_public(self, method: str, path: str) -> bool:
         """A percent-encoded spelling of a public path (`/health%7A`) is that path too."""
@@ -193,13 +204,13 @@ class _LoopKeys(PublicKeys):
         self.remote = remote
         self.source = remote.source
         self.skipped = ()
-        self._set: KeySet | None = None
+        self._latest: KeySet | None = None
         self._checked = float("-inf")  # time.monotonic() of the last catch-up
         self._unknown: str | None = None  # a kid a token named that the set does not have
         self._error = f"no keys to verify with yet from {self.source}"
 
     def key_set(self) -> KeySet:
-        current = self._set
+        current = self._latest
         if current is None:
             raise TokenError(self._error, reason="keys-unavailable")
         return current
@@ -212,11 +223,11 @@ class _LoopKeys(PublicKeys):
 
     def refresh(self) -> bool:
         changed = self.remote.refresh()
-        self._set = self.remote.key_set()
+        self._latest = self.remote.key_set()
         return changed
 
     def due(self) -> bool:
-        return self._set is None or time.monotonic() - self._checked >= KEYS_CHECK_SECONDS
+        return self._latest is None or time.monotonic() - self._checked >= KEYS_CHECK_SECONDS
 
     def missed(self) -> bool:
         return self._unknown is not None
@@ -232,7 +243,7 @@ class _LoopKeys(PublicKeys):
         try:
             if unknown is not None:
                 self.remote.get(unknown)  # fetches unless the URL fetched for a kid lately
-            self._set = self.remote.key_set()
+            self._latest = self.remote.key_set()
         except TokenError as error:  # never fetched: verifications say why, as the URL's keys do
             self._error = str(error)
 
@@ -251,12 +262,12 @@ def _public_pairs(public: Iterable[tuple[str, str]]) -> Iterable[tuple[str, str]
         if "?" in path:
             raise ValueError(f"public entry {pair!r}: give the path alone; the query is ignored")
         segments = canonical_segments(path)
-        if type(segments) is not tuple:
+        if not isinstance(segments, tuple):
             raise ValueError(f"public entry {pair!r}: {segments.message}")
         yield method, path
 
 
-def _with_context(scope: dict, context: ScopesContext) -> dict:
+def _with_context(scope: Scope, context: ScopesContext) -> Scope:
     # A fresh state dict per request: a server that shared one between requests would otherwise
     # show one request's token to another.
     state = scope.get("state")
@@ -264,46 +275,13 @@ def _with_context(scope: dict, context: ScopesContext) -> dict:
     return scope
 
 
-async def _read_body(receive: Callable) -> bytes | None:
-    """The body, or its first MAX_BODY_BYTES + 1 bytes when larger; None on a disconnect."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return None
-        chunk = message.get("body", b"")
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > MAX_BODY_BYTES or not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Callable) -> Callable:
+def _replay(body: bytes, receive: Receive) -> Receive:
     """A `receive` that hands the app the body already read, then defers to the server's."""
-    pending = [{"type": "http.request", "body": body, "more_body": False}]
+    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
 
-    async def replayed() -> dict:
+    async def replayed() -> Message:
         if pending:
             return pending.pop()
         return await receive()
 
     return replayed
-
-
-def _header_value(text: str) -> bytes:
-    """Printable ASCII as is; anything else escaped, so no CR or LF ever reaches a header."""
-    if not (text.isascii() and text.isprintable()):
-        text = ascii(text)[1:-1]
-    return text.encode("ascii")
-
-
-async def _send_json(send: Callable, status: int, body: dict, headers: Mapping[str, str]) -> None:
-    payload = json.dumps(body).encode()
-    raw_headers = [(b"content-type", b"application/json"),
-                   (b"content-length", str(len(payload)).encode()),
-                   (b"cache-control", b"no-store")]
-    raw_headers += [(name.lower().encode("ascii"), _header_value(value))
-                    for name, value in headers.items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-    await send({"type": "http.response.body", "body": payload})

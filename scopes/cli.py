@@ -3,6 +3,8 @@ the service, analysis and policy-test commands are added from their own modules.
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
 import json
 import sys
 from collections.abc import Sequence
@@ -10,13 +12,16 @@ from pathlib import Path
 
 import click
 
+from scopes._distribution import DISTRIBUTION, install_hint
 from scopes.decision import Decision
+from scopes.errors import TokenError
 from scopes._cli_common import ExitCode, UsageFailure, load_policy, policy_option
 from scopes.lint.config import ConfigError, find_config
-from scopes.lint.files import SourceError, lint_file
-from scopes.lint.fixes import fix_with
-from scopes.lint.report import FORMATS, in_string, render
+from scopes.lint.report import FORMATS, render, render_diff, render_statistics, summary
 from scopes.lint.rules import rules_for
+from scopes.lint.run import STDIN, FixMode, Outcome, lint_run
+from scopes.lint.sarif import sarif_log
+from scopes.lint.select import RuleSelection, SelectorError, parse_selectors
 from scopes.analysis import commands as analysis_commands
 from scopes.service import commands as service_commands
 
@@ -41,7 +46,7 @@ def read_body(value: str | None) -> str | None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="scopes")
+@click.version_option(package_name=DISTRIBUTION)
 def cli() -> None:
     """Scoped-token policy engine: can this token call METHOD /path, and why."""
 
@@ -78,12 +83,11 @@ def _decide(options: dict) -> Decision | str:
         if not options["jwks"]:
             raise click.UsageError("--token needs --jwks FILE|URL to verify it")
         try:
-            from scopes.errors import TokenError
             from scopes.tokens.jwks import KeySetError, PublicKeys
             from scopes.tokens.verify import verify_token
         except ImportError as error:
             raise UsageFailure(f"--token needs the jwt extra ({error.name} is missing): "
-                               "pip install 'scopes[server]'") from None
+                               + install_hint("jwt")) from None
         try:
             keys = PublicKeys.load(options["jwks"])
             keys.key_set()
@@ -91,12 +95,22 @@ def _decide(options: dict) -> Decision | str:
             raise UsageFailure(f"cannot load --jwks {options['jwks']}: {error}") from None
         try:
             verified = verify_token(token, keys, audience=options["audience"],
-                                    issuer=options["issuer"], policy=policy)
+                                    issuer=options["issuer"])
         except TokenError as error:
             return f"denied: invalid token: {error}"
-        token_scopes = verified.scopes
+        token_scopes = verified.scope
     body = read_body(options["body"])
-    return policy.authorize(token_scopes, options["method"], options["path"], body=body)
+    decision = policy.authorize(token_scopes, options["method"], options["path"], body=body)
+    if decision.route is not None and decision.route.graphql is not None and not _has_graphql():
+        # A GraphQL route is decided by the body's operation, which graphql-core reads: without
+        # it every such request is denied, and a deny would say nothing true about the token.
+        raise UsageFailure(f"{decision.rule} is a GraphQL route, decided by the request body, "
+                           f"and GraphQL support is not installed: {install_hint('graphql')}")
+    return decision
+
+
+def _has_graphql() -> bool:
+    return importlib.util.find_spec("graphql") is not None
 
 
 @cli.command()
@@ -151,53 +165,150 @@ def routes(policy_path: str | None, as_json: bool) -> int:
     return ExitCode.OK
 
 
+@cli.command()
+def schema() -> int:
+    """Print the policy file's JSON Schema (for editors: taplo, Even Better TOML)."""
+    from scopes.policy.json_schema import policy_schema, render
+
+    click.echo(render(policy_schema()), nl=False)
+    return ExitCode.OK
+
+
+_CODES_HELP = "Code prefixes or ALL, comma-separated (repeatable)."
+
+
 @cli.command("lint")
-@click.argument("files", nargs=-1, metavar="[FILE]...")
+@click.argument("paths", nargs=-1, metavar="[PATH]...")
 @click.option("--scope", "scope_strings", multiple=True, metavar="S",
               help="A scope string to check (repeatable); reported as <scope>, line 1.")
 @policy_option
 @click.option("--fix", "apply_fixes", is_flag=True,
-              help="Apply the safe fixes: rewrite FILEs in place; with --scope, print the fixed "
-                   "string on stdout and the remaining findings on stderr.")
+              help="Apply the safe fixes: rewrite files in place; with --scope or -, print the "
+                   "fixed text on stdout and the remaining findings on stderr.")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Print what --fix would change as a unified diff and change nothing; exit 1 "
+                   "when there is something to fix.")
+@click.option("--select", multiple=True, metavar="CODES",
+              help=f"Report only these codes. {_CODES_HELP}")
+@click.option("--extend-select", multiple=True, metavar="CODES",
+              help=f"Report these codes too. {_CODES_HELP}")
+@click.option("--ignore", multiple=True, metavar="CODES",
+              help=f"Do not report these codes. {_CODES_HELP}")
 @click.option("--format", "output", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="text: PATH:LINE:COL: CODE message; json: one array; github: annotations.")
-def lint_command(files: tuple[str, ...], scope_strings: tuple[str, ...], policy_path: str | None,
-                 apply_fixes: bool, output: str) -> int:
-    """Check scope strings in FILEs (JSON, YAML, TOML, .scopes, policies) or given with --scope.
+              help="text: PATH:LINE:COL: CODE message; json: one array; github: workflow "
+                   "annotations; sarif: SARIF 2.1.0 for code scanning.")
+@click.option("--statistics", is_flag=True,
+              help="Print how many findings of each code (text or json) instead of the findings.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are error findings.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print the findings and nothing else (no summary, no notes).")
+@click.option("--stdin-filename", metavar="NAME",
+              help="The name of standard input (-): it is reported so and its suffix decides the "
+                   "format (default: <stdin>, one scope string per line, as a .scopes file).")
+def lint_command(paths: tuple[str, ...], scope_strings: tuple[str, ...], policy_path: str | None,
+                 apply_fixes: bool, show_diff: bool, select: tuple[str, ...],
+                 extend_select: tuple[str, ...], ignore: tuple[str, ...], output: str,
+                 statistics: bool, exit_zero: bool, quiet: bool,
+                 stdin_filename: str | None) -> int:
+    """Check scope strings in files and directories (JSON, YAML, TOML, .scopes, policies), in
+    standard input (-), or given with --scope.
 
     Exit 0 when no error-severity finding, 1 otherwise, 2 on usage errors or unreadable files.
-    Codes and the [tool.scopes] settings: docs/lint.md.
+    Codes, suppression and the [tool.scopes] settings: docs/lint.md.
     """
-    if not files and not scope_strings:
-        raise click.UsageError("give --scope S or one or more FILEs")
+    if stdin_filename is not None and not paths:
+        paths = (STDIN,)
+    if not paths and not scope_strings:
+        raise click.UsageError("give --scope S, one or more PATHs, or - for standard input")
+    if paths.count(STDIN) > 1:
+        raise click.UsageError("standard input (-) can be read once")
+    if stdin_filename is not None and STDIN not in paths:
+        raise click.UsageError("--stdin-filename names standard input: give - among the PATHs")
+    if show_diff and (statistics or output != "text"):
+        raise click.UsageError("--diff prints a unified diff: it takes no --statistics or --format")
+    if statistics and output not in ("text", "json"):
+        raise click.UsageError("--statistics prints text or json")
     try:
         config = find_config()
-    except ConfigError as error:
+        selection = RuleSelection(
+            select=parse_selectors(select, "--select") if select else None,
+            extend_select=parse_selectors(extend_select, "--extend-select"),
+            ignore=parse_selectors(ignore, "--ignore"),
+        )
+    except (ConfigError, SelectorError) as error:
         raise UsageFailure(str(error)) from None
     rules = rules_for(load_policy(policy_path or config.policy))
-    findings = []
-    for text in scope_strings:
-        if apply_fixes:
-            text = fix_with(rules, text)
-            click.echo(text)
-        findings += [in_string("<scope>", d) for d in rules.lint(text)]
-    unreadable = False
-    for path in files:
-        try:
-            report = lint_file(path, rules, config.keys, fix=apply_fixes)
-        except SourceError as error:
-            where = path if error.line is None else f"{path}:{error.line}:{error.column or 1}"
-            click.echo(f"scopes lint: {where}: {error.message}", err=True)
-            unreadable = True
-            continue
-        findings += report.findings
-        if report.fixed:
-            click.echo(f"{path}: fixed {report.fixed} scope string(s)", err=True)
-    for line in render(findings, output):
-        click.echo(line, err=bool(apply_fixes and scope_strings))
-    if unreadable:
+    fix: FixMode = "preview" if show_diff else "write" if apply_fixes else "off"
+    outcome = lint_run(paths, scope_strings, rules=rules, config=config, selection=selection,
+                       fix=fix, stdin=lambda: sys.stdin.read(),
+                       stdin_filename=stdin_filename)
+    _print_lint(outcome, output=output, fix=fix, statistics=statistics, quiet=quiet)
+    if outcome.problems:
         return ExitCode.USAGE
-    return ExitCode.FAILED if any(f.diagnostic.is_error for f in findings) else ExitCode.OK
+    failed = any(c.count for c in outcome.changes) if fix == "preview" else outcome.has_errors
+    return ExitCode.FAILED if failed and not exit_zero else ExitCode.OK
+
+
+def _print_lint(outcome: Outcome, *, output: str, fix: FixMode, statistics: bool, quiet: bool) -> None:
+    """Print a lint run: fixed text or diffs, then the findings (or their statistics)."""
+    for problem in outcome.problems:
+        click.echo(f"scopes lint: {problem.where}: {problem.message}", err=True)
+    if not quiet:
+        for directory in outcome.empty_directories:
+            click.echo(f"scopes lint: warning: no files to lint under {directory} (it has no "
+                       ".json, .yaml, .yml, .toml or .scopes file that is not ignored)", err=True)
+    streamed = False  # the fixed text of --scope or - goes to stdout; the findings then to stderr
+    for change in outcome.changes:
+        if fix == "preview":
+            if change.count:
+                click.echo(render_diff(change.path, change.before, change.after), nl=False)
+        elif change.kind == "file":
+            if not quiet:
+                click.echo(f"{change.path}: fixed {change.count} scope string(s)", err=True)
+        else:
+            streamed = True
+            click.echo(change.after, nl=change.kind == "scope")
+    if fix == "preview":
+        if not quiet:
+            count = sum(c.count for c in outcome.changes)
+            click.echo(f"scopes lint: --fix would fix {count} scope string(s)" if count
+                       else "scopes lint: nothing to fix", err=True)
+        return
+    if statistics:
+        lines = render_statistics(outcome.findings, output)
+    elif output == "sarif":
+        log = sarif_log(outcome.findings, version=_version(), information_uri=_project_url(),
+                        problems=[(p.path, p.message) for p in outcome.problems])
+        lines = [json.dumps(log, ensure_ascii=False, indent=2)]
+    else:
+        lines = render(outcome.findings, output)
+    for line in lines:
+        click.echo(line, err=streamed)
+    if output == "text" and not statistics and not quiet:
+        total = summary(outcome.findings)
+        if total is not None:
+            click.echo(f"scopes lint: {total}", err=True)
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:  # running from a source tree
+        return "unknown"
+
+
+def _project_url() -> str | None:
+    """The project's home from its metadata ([project.urls]), for SARIF's informationUri; None
+    while it has none (no URL is made up)."""
+    try:
+        meta = importlib.metadata.metadata(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    urls = dict(u.split(", ", 1) for u in meta.get_all("Project-URL") or [] if ", " in u)
+    for label in ("Homepage", "Documentation", "Source"):
+        if label in urls:
+            return urls[label]
+    return next(iter(urls.values()), None) or meta.get("Home-page")
 
 
 cli.add_command(service_commands.serve)

@@ -207,12 +207,10 @@ class Policy:
             )
         methods = self.router.methods_for(routed.segments)
         if methods:
-            return Decision.deny(
-                Code.METHOD_NOT_ALLOWED,
-                f"the policy allows only {', '.join(methods)} on this path",
-                method,
-                path,
-            )
+            detail = f"the policy allows only {', '.join(methods)} on this path"
+            if method.upper() in methods:  # RFC 9110 §9.1: methods are case-sensitive
+                detail += f"; methods are case-sensitive: did you mean {method.upper()!r}?"
+            return Decision.deny(Code.METHOD_NOT_ALLOWED, detail, method, path)
         return Decision.deny(Code.NO_ROUTE, "no rule in the policy matches this path", method, path)
 
     def _graphql(

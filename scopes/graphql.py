@@ -5,7 +5,7 @@ table"). This module reads the JSON body of a GraphQL POST and answers "this req
 query `messages`", or says plainly why it cannot tell. It never raises on the body: every problem
 is a `GraphQLRejection`, which is falsy, so a caller can write ``if not op: deny(op.message)``.
 
-graphql-core is the optional extra ``scopes[graphql]``; it is imported when a body is examined,
+graphql-core is the optional extra ``scopes-policy[graphql]``; it is imported when a body is examined,
 so the rest of the package works without it.
 
 Where the spec leaves room, or assumes a document that already passed validation, we take the
@@ -30,6 +30,8 @@ import inspect
 import json
 from dataclasses import dataclass
 from typing import Any
+
+from scopes._distribution import install_hint
 
 __all__ = ["MAX_BODY_BYTES", "GraphQLRejection", "Operation", "root_operation"]
 
@@ -96,7 +98,7 @@ def root_operation(body: object) -> Operation | GraphQLRejection:
     try:
         language = _graphql_language()
     except ImportError:
-        message = "GraphQL support is not installed; install scopes[graphql]"
+        message = f"GraphQL support is not installed: {install_hint('graphql')}"
         return _reject("missing-graphql", message)
     # A dict subclass (an OrderedDict, a framework's own mapping) is read as its plain items,
     # and str subclasses as their plain values: none of their overrides run here.

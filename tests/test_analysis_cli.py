@@ -6,13 +6,13 @@ from __future__ import annotations
 import io
 import json
 import time
-from types import SimpleNamespace
 
 import pytest
 
 from scopes import Policy
 from scopes.cli import main
 from scopes.gateway.check import DecisionLog, Gatekeeper
+from scopes.tokens import KeyRing, TokenVerifier, issue_token
 
 COURIER = Policy.courier()
 
@@ -121,20 +121,24 @@ def test_can_json(capsys):
 # -- --from-log: a log written by the gateway's DecisionLog ---------------------------------------
 
 
-class _Verifier:
-    """Stands in for signature checks: the bearer token *is* `client|subject|scope string`."""
-
-    def verify(self, token):
-        client_id, subject, scope = token.split("|")
-        return SimpleNamespace(client_id=client_id, subject=subject, scopes=COURIER.parse(scope))
+AUDIENCE = "https://api.example"
+ISSUER = "https://auth.example"
 
 
 def _log(tmp_path, requests, extra=""):
-    """Decide each (token, method, target, body) through the real Gatekeeper and DecisionLog."""
+    """Decide each (token, method, target, body) through the real Gatekeeper and DecisionLog, with
+    tokens signed by a real key ring; a token is written `client|subject|scope string`."""
+    ring = KeyRing.open(tmp_path / "keys")
+    verifier = TokenVerifier(ring, audience=AUDIENCE, issuer=ISSUER)
     stream = io.StringIO()
-    gate = Gatekeeper(COURIER, _Verifier(), DecisionLog(stream))
+    gate = Gatekeeper(COURIER, verifier, DecisionLog(stream))
     for token, method, target, body in requests:
-        gate.check(f"Bearer {token}" if token else None, method, target, body)
+        bearer = None
+        if token:
+            client_id, subject, scope = token.split("|")
+            bearer = "Bearer " + issue_token(ring, issuer=ISSUER, subject=subject, audience=AUDIENCE,
+                                             client_id=client_id, scope=scope, lifetime=300)
+        assert gate.check(bearer, method, target, body).status in (200, 401, 403)
     path = tmp_path / "decisions.jsonl"
     path.write_text(stream.getvalue() + extra)
     return path

@@ -23,11 +23,12 @@ from starlette.routing import Route, WebSocketRoute
 import scopes
 from scopes.asgi import MAX_BODY_BYTES, ScopesContext, ScopesMiddleware
 from scopes.fastapi import Scopes
-from scopes.gateway.check import PolicyHolder
+from scopes.policy.reloader import PolicyReloader
 from scopes.tokens.jwks import PublicKeys
 from scopes.tokens.keys import KeyRing
 from scopes.tokens.issue import issue_token
 from tests.attack_paths import ATTACK_PATHS
+from tests.policies import courier_text
 
 ISSUER = "https://auth.example"
 AUDIENCE = "https://api.example"
@@ -371,7 +372,7 @@ def test_public_entries_are_checked_at_startup(ring, public, error, message):
 
 
 def test_the_middleware_refuses_what_is_not_a_policy_or_keys(ring):
-    with pytest.raises(TypeError, match="policy must be a scopes.Policy or a PolicyHolder"):
+    with pytest.raises(TypeError, match="policy must be a scopes.Policy or a PolicyReloader"):
         ScopesMiddleware(starlette_app, policy=str(COURIER), jwks=ring.jwks())
     with pytest.raises(ValueError, match="no usable key"):
         ScopesMiddleware(starlette_app, policy=scopes.Policy.courier(), jwks={"keys": []})
@@ -523,12 +524,39 @@ def test_websockets_pass_through_unchecked(ring):
 
 # -- configuration -------------------------------------------------------------------------------
 
-def test_a_policy_holder_serves_its_file(ring, tmp_path):
+def test_a_policy_reloader_serves_its_file(ring, tmp_path):
     policy = tmp_path / "policy.toml"
     policy.write_text(COURIER.read_text(encoding="utf-8"), encoding="utf-8")
     reached = Reached()
-    app = starlette_app(ring, reached, policy=PolicyHolder(str(policy)))
+    app = starlette_app(ring, reached, policy=PolicyReloader(str(policy)))
     assert call(app, "GET", "/brands/acme", mint(ring, "read:brands")).status_code == 200
+
+
+def test_a_reload_that_adds_a_scope_and_a_route_gives_them_meaning_on_the_next_request(ring, tmp_path):
+    """The token hands on its scope text and the verifier caches claims, so the policy in force
+    at each request reads it: a scope the start policy did not know grants once a reload adds it."""
+    policy = tmp_path / "policy.toml"
+    policy.write_text(courier_text(), encoding="utf-8")
+    reached = Reached()
+
+    async def labels(request: Request) -> JSONResponse:
+        reached.append((request.method, request.url.path))
+        context = request.state.scopes
+        return JSONResponse({"token_scopes": str(context.token_scopes), **seen(context)})
+
+    app = Starlette(routes=[Route("/labels", labels)])
+    app.add_middleware(ScopesMiddleware, policy=PolicyReloader(str(policy), check_interval=0),
+                       jwks=ring.jwks(), audience=AUDIENCE, issuer=ISSUER)
+    token = mint(ring, "user_id:u1 read:labels")
+    before = call(app, "GET", "/labels", token)  # verified, and now in the verifier's cache
+    assert before.status_code == 403
+    assert before.json()["reason"] == "denied: GET /labels: no rule in the policy matches this path"
+    policy.write_text(courier_text(labels=True), encoding="utf-8")
+    after = call(app, "GET", "/labels", token)
+    assert after.status_code == 200, after.text
+    assert after.json()["user_ids"] == ["u1"] and after.json()["granted"] == ["read:labels"]
+    assert after.json()["token_scopes"] == "user_id:u1 read:labels"
+    assert reached == [("GET", "/labels")]
 
 
 class JwksServer:

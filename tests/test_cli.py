@@ -102,3 +102,77 @@ def test_help_and_module_entry_point():
     done = subprocess.run([sys.executable, "-m", "scopes", "check", "--scope", "read:brands", "GET", "/brands"],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0 and done.stdout.startswith("allowed:")
+
+
+_WITHOUT_GRAPHQL = """
+import sys
+sys.modules["graphql"] = None  # graphql-core not installed: `import graphql` raises ImportError
+from scopes.cli import main
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("command", ["check", "explain"])
+def test_a_graphql_route_without_graphql_core_is_a_usage_error_that_says_what_to_install(command):
+    args = [command, "--scope", "read:messages user_id:u", "POST", "/client/q",
+            "--body", '{"query": "{ messages { id } }"}']
+    done = subprocess.run([sys.executable, "-c", _WITHOUT_GRAPHQL, *args],
+                          capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        "Error: POST /client/q is a GraphQL route, decided by the request body, and GraphQL "
+        "support is not installed: pip install 'scopes-policy[graphql]'\n"
+    )
+    # Other routes are decided as ever.
+    rest = subprocess.run([sys.executable, "-c", _WITHOUT_GRAPHQL, "check", "--scope",
+                           "read:brands", "GET", "/brands"], capture_output=True, text=True, timeout=60)
+    assert (rest.returncode, rest.stdout) == (0, "allowed: GET /brands matches GET /brands; granted by read:brands\n")
+
+
+def _completion_lines() -> list[str]:
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    [block] = [b for b in re.findall(r"```sh\n(.+?)```", readme, re.S) if "_SCOPES_COMPLETE" in b]
+    return block.splitlines()
+
+
+@pytest.mark.parametrize(("shell", "marker"), [
+    pytest.param("bash", "complete -o nosort -F _scopes_completion scopes", id="bash"),
+    pytest.param("zsh", "#compdef scopes", id="zsh"),
+    pytest.param("fish", "complete --no-files --command scopes", id="fish"),
+])
+def test_the_documented_completion_scripts_are_produced(shell, marker):
+    import os
+    import shutil
+
+    [line] = [line for line in _completion_lines() if f"={shell}_source" in line]
+    assert f"_SCOPES_COMPLETE={shell}_source scopes" in line
+    scopes = shutil.which("scopes", path=os.path.dirname(sys.executable)) or shutil.which("scopes")
+    done = subprocess.run([scopes], env={**os.environ, "_SCOPES_COMPLETE": f"{shell}_source"},
+                          capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert marker in done.stdout
+
+
+def test_completion_completes_commands_and_choices():
+    import os
+
+    def complete(words: str) -> list[str]:
+        env = {**os.environ, "_SCOPES_COMPLETE": "bash_complete", "COMP_WORDS": words,
+               "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1))}
+        done = subprocess.run([sys.executable, "-m", "scopes"], env=env, capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    assert complete("scopes li") == ["plain,lint"]
+    assert complete("scopes lint --format ") == ["plain,text", "plain,json", "plain,github", "plain,sarif"]
+
+
+def test_a_lower_case_method_is_denied_with_the_method_it_likely_meant(capsys):
+    assert main(["check", "--scope", "read:brands", "get", "/brands"]) == 1
+    out = capsys.readouterr().out
+    assert out == ("denied: get /brands: the policy allows only DELETE, GET, PUT on this path; "
+                   "methods are case-sensitive: did you mean 'GET'?\n")

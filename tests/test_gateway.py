@@ -6,16 +6,15 @@ import json
 import os
 import signal
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
+from scopes.tokens.issue import issue_token
+from scopes.tokens.keys import KeyRing
+from tests.policies import courier_text
 from tests.servers import scopes_server
 from tests.test_service import AUDIENCE, access_token, create_client, mint
-
-COURIER = Path(__file__).resolve().parents[1] / "scopes" / "policy" / "courier.toml"
-
 
 @pytest.fixture(scope="module")
 def issuer(tmp_path_factory):
@@ -37,7 +36,7 @@ def tokens(issuer) -> dict[str, str]:
 def authz(issuer, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("authz")
     policy = tmp / "policy.toml"
-    policy.write_text(COURIER.read_text())
+    policy.write_text(courier_text())
     log = tmp / "decisions.jsonl"
     with scopes_server(tmp, name="authz", extra=[
         "--authz-only", "--jwks", f"{issuer.url}/.well-known/jwks.json", "--audience", AUDIENCE,
@@ -115,6 +114,10 @@ def test_envoy_convention_takes_method_path_query_and_body(authz, tokens):
     mutation = {"query": "mutation { deleteEverything }"}
     assert httpx.post(f"{authz.url}/authz/envoy/client/q", json=mutation,
                       headers=auth).status_code == 403
+    large = httpx.post(f"{authz.url}/authz/envoy/client/q", content=b" " * (64 * 1024 + 1),
+                       headers=auth)
+    assert large.status_code == 403
+    assert large.json() == {"allowed": False, "reason": "denied: the request body is too large"}
 
 
 def test_body_routes_are_denied_where_the_gateway_sends_no_body(authz, tokens):
@@ -182,6 +185,30 @@ def test_hot_reload_good_and_broken_edits(authz, tokens):
         assert _wait_for(lambda: nginx(authz, "GET", "/brands/acme", token).status_code == 200)
     finally:
         authz.policy.write_text(original)
+
+
+def test_a_reload_that_adds_a_scope_gives_it_meaning_on_the_next_request_everywhere(tmp_path):
+    """Forward-auth and /auth/issue-token read a token's scope text with the policy in force at
+    that request: after SIGHUP adds `read:labels` and a route needing it, a token that carries
+    it (verified, and cached, before the reload) is allowed, and a client may mint it."""
+    policy = tmp_path / "policy.toml"
+    policy.write_text(courier_text(), encoding="utf-8")
+    with scopes_server(tmp_path, extra=["--rate-limit", "0", "--policy", str(policy)]) as server:
+        ring = KeyRing.open(server.keys, create=False)
+        early = issue_token(ring, issuer=server.url, subject="svc", audience=AUDIENCE,
+                            client_id="cl_early", scope="user_id:pigeon read:labels", lifetime=600)
+        assert nginx(server, "GET", "/labels", early).status_code == 403  # no such route yet
+        policy.write_text(courier_text(labels=True), encoding="utf-8")
+        os.kill(server.process.pid, signal.SIGHUP)
+        assert _wait_for(lambda: "policy-reloaded" in server.output())
+        allowed = nginx(server, "GET", "/labels", early)
+        assert allowed.status_code == 200, allowed.text
+        assert allowed.headers["x-scopes-user-ids"] == "pigeon"
+        client = create_client(server, "--scope", "user_id:pigeon read:labels read:brands",
+                               "--audience", AUDIENCE, "--policy", str(policy))
+        minted = mint(server, access_token(server, client), {"scope": "user_id:pigeon read:labels"})
+        assert minted.status_code == 200, minted.text
+        assert nginx(server, "GET", "/labels", minted.json()["token"]).status_code == 200
 
 
 def test_full_server_serves_forward_auth_with_its_own_keys(issuer, tokens):

@@ -506,7 +506,7 @@ def test_without_graphql_core(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "graphql", None)  # `import graphql` now fails
     result = root_operation(body("{ messages }"))
     assert result == rejected(
-        "missing-graphql", "GraphQL support is not installed; install scopes[graphql]"
+        "missing-graphql", "GraphQL support is not installed: pip install 'scopes-policy[graphql]'"
     )
 
 

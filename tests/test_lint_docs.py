@@ -30,9 +30,23 @@ def test_each_scope_string_example_fires_its_code(code):
 
 
 def test_the_documented_hooks_match_the_manifest():
-    [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    [hook] = [h for h in hooks if h["id"] == "scopes-lint"]
     blocks = [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.+?)```", DOC, re.DOTALL)]
-    remote, local = (block["repos"][0]["hooks"][0] for block in blocks)
+    configs = [block for block in blocks if isinstance(block, dict) and "repos" in block]
+    remote, local = (block["repos"][0]["hooks"][0] for block in configs)
     assert remote["id"] == local["id"] == hook["id"]
     assert local["entry"] == hook["entry"]
     assert local["files"] == hook["files"]
+
+
+def test_the_option_table_is_the_commands_options():
+    from scopes.cli import lint_command
+
+    documented = set()
+    for line in DOC.split("## Codes", 1)[0].splitlines():
+        if line.startswith("| `"):
+            documented |= set(re.findall(r"`(-[-\w]*|PATH\.\.\.)", line.split("|")[1]))
+    options = {"PATH..."} | {name for p in lint_command.params for name in p.opts if name.startswith("-")}
+    options -= {"--help", "-h"}
+    assert documented == options

@@ -153,7 +153,7 @@ def test_unknown_file_type_is_a_source_error():
 
 def test_yaml_without_pyyaml_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "yaml", None)  # `import yaml` now raises ImportError
-    with pytest.raises(SourceError, match=r"reading YAML needs PyYAML: pip install 'scopes\[yaml\]'"):
+    with pytest.raises(SourceError, match=r"reading YAML needs PyYAML: pip install 'scopes-policy\[yaml\]'"):
         lint_text("a.yaml", "scope: read:brands\n", RULES, KEYS)
 
 

@@ -78,3 +78,19 @@ def test_readme_fastapi_example_is_the_documented_one():
     docs = (ROOT / "docs" / "asgi.md").read_text(encoding="utf-8").split("## FastAPI", 1)[1]
     documented = re.search(r"```python\n(.+?)```", docs, re.S).group(1)
     assert _section_block("FastAPI and Starlette", "python") == documented
+
+
+def test_readme_lint_example_prints_what_it_shows(capsys, tmp_path, monkeypatch):
+    """The first command of the lint section, run: its findings, then the summary (stderr)."""
+    import shlex
+
+    from scopes.cli import main
+
+    block = _section_block("Linting scope strings", "console")
+    command, *shown = block.split("\n$ ", 1)[0].splitlines()
+    argv = shlex.split(command.removeprefix("$ "))
+    assert argv[:2] == ["scopes", "lint"]
+    monkeypatch.chdir(tmp_path)
+    assert main(argv[1:]) == 1
+    out, err = capsys.readouterr()
+    assert (out + err).splitlines() == shown

@@ -99,7 +99,7 @@ def test_mint_verify_and_check(server, client, tmp_path):
     token = answer.json()["token"]
     keys = PublicKeys.from_url(f"{server.url}/.well-known/jwks.json")
     verified = verify_token(token, keys, audience=AUDIENCE, issuer=server.url)
-    assert str(verified.scopes) == "user_id:pigeon read:preferences"
+    assert verified.scope == "user_id:pigeon read:preferences"
     assert verified.client_id == client["client_id"]
     # "2 days" is shortened to the caller's remaining lifetime (one hour), not refused
     assert verified.expires_at - time.time() <= 3600 + 5
@@ -203,6 +203,7 @@ def test_issue_token_errors(server, client, tmp_path):
         ({}, "missing 'scope'"),
         ({"scope": "read::x"}, "malformed scope"),
         ({"scope": "read:brand"}, "unknown scope 'read:brand'; did you mean 'read:brands'?"),
+        ({"scope": "user_id read:brands"}, "'user_id' needs an id: write 'user_id:<id>'"),
         ({"scope": "read:user-tokens"}, "must be combined with a user_id:<id> scope"),
         ({"scope": "read:brands", "expires_in": "2 fortnights"}, "invalid expires_in"),
         ({"scope": "read:brands", "expires_in": "100"},
@@ -282,3 +283,24 @@ def test_verify_rejects_tokens_for_other_audiences(server, client):
     with pytest.raises(TokenError) as caught:
         verify_token(token, keys, audience="https://other", issuer=server.url)
     assert caught.value.reason == "wrong-audience"
+
+
+@pytest.mark.parametrize(("scope", "message"), [
+    pytest.param("read:brand", "unknown scope 'read:brand'; did you mean 'read:brands'?",
+                 id="did-you-mean"),
+    pytest.param("user_id read:preferences",
+                 "'user_id' needs an id: write 'user_id:<id>' with the id of the user",
+                 id="principal-without-id"),
+    pytest.param("read:messages:x",
+                 "scope 'read:messages' takes no qualifier, so 'read:messages:x' is unknown; "
+                 "write 'read:messages'", id="no-qualifier"),
+])
+def test_clients_create_names_an_unknown_scope_as_the_catalogue_does(tmp_path, capsys, scope,
+                                                                     message):
+    from scopes.cli import main
+
+    code = main(["clients", "create", "--scope", scope, "--db", str(tmp_path / "c.db"),
+                 "--keys", str(tmp_path / "keys")])
+    assert code == 2
+    assert capsys.readouterr().err == f"Error: {message}\n"
+    assert Policy.courier().catalogue.unknown(scope.split()[0]).message == message

@@ -229,7 +229,7 @@ def test_without_psycopg_the_message_says_what_to_install(
     with pytest.raises(StoreError) as raised:
         open_store("postgresql://127.0.0.1/db")
     assert str(raised.value) == (
-        "a postgresql:// store needs psycopg 3: pip install 'scopes[postgres]'"
+        "a postgresql:// store needs psycopg 3: pip install 'scopes-policy[postgres]'"
     )
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import scopes
 from courier_floor import floor_decide, floor_decide_string
 from generated_policy import generated_policy
+from scopes._distribution import DISTRIBUTION
 from scopes.evaluate import ROUTE_CACHE_ENTRIES
 
 from peers import PEERS, load
@@ -403,7 +404,7 @@ def machine() -> dict[str, str]:
         "python": f"{platform.python_implementation()} {platform.python_version()} "
         f"({platform.system()} {platform.machine()})",
         "load": f"{load_average:.2f}",
-        "scopes": metadata.version("scopes"),
+        "scopes": metadata.version(DISTRIBUTION),
     }
 
 

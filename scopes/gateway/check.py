@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from scopes.decision import Decision, shown
-from scopes.errors import PolicyError, TokenError
+from scopes.errors import TokenError
 from scopes.evaluate import Policy
+from scopes.model import ScopeSet
+from scopes.policy.reloader import PolicyReloader
 
-__all__ = ["DecisionLog", "Gatekeeper", "PolicyHolder", "Verdict", "bearer_token"]
+if TYPE_CHECKING:
+    from scopes.tokens.verify import VerifiedToken
+
+__all__ = ["DecisionLog", "Gatekeeper", "Verdict", "Verifier", "bearer_token", "deny"]
 
 REALM = 'Bearer realm="scopes"'
 log = logging.getLogger("scopes.gateway")
@@ -35,14 +39,19 @@ def __dir__() -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """What to answer: a status, headers, and (unless allowed) a JSON body."""
+    """What to answer: a status, headers, and the JSON body `{"allowed", "reason"}`.
+
+    An allow carries the verified token and its scopes as the policy in force read them; each
+    front end says who the request is for in its own way (forward-auth's X-Scopes-* headers,
+    the middleware's ScopesContext), and only when it is an allow.
+    """
 
     status: int
-    headers: dict[str, str]
+    headers: dict[str, str]  # the challenge of a deny
     message: str  # why; empty when the decision says it (rendered only if someone asks)
     decision: Decision | None = None
-    token: Any = None  # the VerifiedToken, when the token verified
-    body: dict[str, Any] = field(default_factory=dict)
+    token: VerifiedToken | None = None  # when the token verified
+    scopes: ScopeSet | None = None  # allowed: the token's scopes under the policy in force
 
     @property
     def allowed(self) -> bool:
@@ -53,6 +62,29 @@ class Verdict:
         if self.message or self.decision is None:
             return self.message
         return self.decision.reason
+
+    @property
+    def user_ids(self) -> tuple[str, ...]:
+        """The token's user ids, sorted (X-Scopes-User-Ids); () unless allowed."""
+        return tuple(sorted(self.scopes.user_ids)) if self.scopes is not None else ()
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """The JSON answer (DESIGN.md, "Gateway contract"): a deny says why."""
+        if self.allowed:
+            return {"allowed": True}
+        return {"allowed": False, "reason": self.reason}
+
+
+def deny(status: int, reason: str, headers: dict[str, str] | None = None) -> Verdict:
+    """A verdict that holds whatever the token: the request itself cannot be decided."""
+    return Verdict(status, headers or {}, reason)
+
+
+class Verifier(Protocol):
+    """What the gatekeeper needs of a token verifier (TokenVerifier is one)."""
+
+    def verify(self, token: str) -> VerifiedToken: ...
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -71,80 +103,6 @@ def _quoted(text: str) -> str:
     return "".join(ch for ch in shown(text) if ch not in '"\\')[:200]
 
 
-class PolicyHolder:
-    """The policy in force, reloaded when its file changes or on SIGHUP; a broken new policy
-    is logged and the old one keeps serving."""
-
-    def __init__(self, path: str | None, *, check_interval: float = 1.0,
-                 clock: Callable[[], float] = time.monotonic,
-                 last_good: str | None = None) -> None:
-        self.path = path
-        self.last_error: str | None = None
-        self.policy = self._first_policy(path, last_good)
-        self._interval = check_interval
-        self._clock = clock
-        self._next_check = clock() + check_interval
-        self._stamp = self._file_stamp()
-        self._lock = threading.Lock()
-
-    def _first_policy(self, path: str | None, last_good: str | None) -> Policy:
-        """The file's policy; if it broke since `scopes serve` checked it (a worker restarted
-        after an edit), the text that loaded then, and the reason in the log."""
-        if not path:
-            return Policy.courier()
-        try:
-            return Policy.from_file(path)
-        except PolicyError as error:
-            if last_good is None:
-                raise
-            self.last_error = str(error)
-            log.error(json.dumps({"event": "policy-load-failed", "file": path,
-                                  "error": str(error), "kept": "the policy checked at start"}))
-            return Policy.from_toml(last_good, file=path)
-
-    def _file_stamp(self) -> tuple[float, int] | None:
-        if not self.path:
-            return None
-        try:
-            stat = os.stat(self.path)
-        except OSError:
-            return None
-        return (stat.st_mtime, stat.st_size)
-
-    def current(self) -> Policy:
-        """The policy to decide with; looks at the file at most once per check interval."""
-        if self.path is not None and self._clock() >= self._next_check:
-            self._next_check = self._clock() + self._interval
-            stamp = self._file_stamp()
-            if stamp is not None and stamp != self._stamp:
-                self._stamp = stamp
-                self.reload()
-        return self.policy
-
-    def reload(self) -> bool:
-        """Load the file again; on failure keep the old policy and say why in the log."""
-        if not self.path:
-            return False
-        with self._lock:
-            try:
-                fresh = Policy.from_file(self.path)
-            except PolicyError as error:
-                self.last_error = str(error)
-                log.error(json.dumps({"event": "policy-reload-failed", "file": self.path,
-                                      "error": str(error), "kept": "the previous policy"}))
-                return False
-            self.policy = fresh
-            self._stamp = self._file_stamp()
-            self.last_error = None
-            log.warning(json.dumps({"event": "policy-reloaded", "file": self.path,
-                                    "routes": len(fresh.routes)}))
-            return True
-
-    def reload_on_sighup(self) -> None:
-        """Install a SIGHUP handler (main thread only) that reloads the policy."""
-        signal.signal(signal.SIGHUP, lambda signum, frame: self.reload())
-
-
 class DecisionLog:
     """One JSON line per decision; never the token."""
 
@@ -154,8 +112,6 @@ class DecisionLog:
 
     @classmethod
     def open(cls, path: str | None) -> DecisionLog:
-        import sys
-
         if path is None or path == "-":
             return cls(sys.stderr)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -184,16 +140,21 @@ class DecisionLog:
 class Gatekeeper:
     """Token first, then the request, for every gateway convention."""
 
-    def __init__(self, policy: PolicyHolder | Policy, verifier: Any,
+    def __init__(self, policy: PolicyReloader | Policy, verifier: Verifier,
                  decision_log: DecisionLog | None = None) -> None:
-        self._holder = policy if isinstance(policy, PolicyHolder) else None
-        self._policy = policy if isinstance(policy, Policy) else None
+        self._current: Callable[[], Policy]
+        if isinstance(policy, PolicyReloader):
+            self._current = policy.current
+        else:
+            fixed = policy
+            self._current = lambda: fixed
         self.verifier = verifier
         self.decision_log = decision_log
 
     @property
     def policy(self) -> Policy:
-        return self._holder.current() if self._holder is not None else self._policy
+        """The policy in force (a reloader's current one)."""
+        return self._current()
 
     def check(self, authorization: str | None, method: str | None, target: str | None,
               body: object = None) -> Verdict:
@@ -203,40 +164,37 @@ class Gatekeeper:
             verdict = self._check(authorization, method, target, body)
         except Exception as error:  # fail closed, and say nothing about the internals
             log.error(json.dumps({"event": "error", "error": type(error).__name__}))
-            verdict = Verdict(403, {}, "denied: could not evaluate the request",
-                              body={"allowed": False, "reason": "denied: could not evaluate"})
+            verdict = deny(403, "denied: could not evaluate the request")
         if self.decision_log is not None:
             self.decision_log.write(verdict, method, target, started)
         return verdict
 
-    def _check(self, authorization, method, target, body) -> Verdict:
+    def _check(self, authorization: str | None, method: str | None, target: str | None,
+               body: object) -> Verdict:
         if not method or not target:
             missing = "method" if not method else "target (path)"
-            reason = f"the gateway sent no original {missing}; check its forward-auth settings"
-            return Verdict(400, {}, reason, body={"allowed": False, "reason": reason})
+            return deny(400, f"the gateway sent no original {missing}; check its forward-auth "
+                             "settings")
         token = bearer_token(authorization)
         if token is None:
-            reason = "no bearer token: send Authorization: Bearer <token>"
-            return Verdict(401, {"WWW-Authenticate": REALM}, reason,
-                           body={"allowed": False, "reason": reason})
+            return deny(401, "no bearer token: send Authorization: Bearer <token>",
+                        {"WWW-Authenticate": REALM})
         try:
             verified = self.verifier.verify(token)
         except TokenError as error:
-            reason = f"invalid token: {error}"
             challenge = f'{REALM}, error="invalid_token", error_description="{_quoted(str(error))}"'
-            return Verdict(401, {"WWW-Authenticate": challenge}, reason,
-                           body={"allowed": False, "reason": reason})
-        decision = self.policy.authorize(verified.scopes, method, target, body=body)
+            return deny(401, f"invalid token: {error}", {"WWW-Authenticate": challenge})
+        # The token hands on its scope text; the policy in force now says what it means, so a
+        # reload that adds a scope gives it meaning on the next request. Read once (a cache hit
+        # on repeats), decided and named from the same set. The text is well-formed (the token
+        # layer checked it), so this parse does not raise.
+        policy = self._current()
+        scopes = policy.parse(verified.scope)
+        decision = policy.authorize(scopes, method, target, body=body)
         if decision.allowed:
-            headers = {
-                "X-Scopes-Subject": verified.subject,
-                "X-Scopes-Client-Id": verified.client_id,
-                "X-Scopes-User-Ids": " ".join(sorted(verified.scopes.user_ids)),
-            }
-            return Verdict(200, headers, "", decision, verified)
+            return Verdict(200, {}, "", decision, verified, scopes)
         challenge = f'{REALM}, error="insufficient_scope"'
-        missing = decision.missing
-        if missing:
-            challenge += f', scope="{_quoted(missing)}"'
-        return Verdict(403, {"WWW-Authenticate": challenge}, decision.reason, decision, verified,
-                       body={"allowed": False, "reason": decision.reason})
+        would_allow = decision.missing
+        if would_allow:
+            challenge += f', scope="{_quoted(would_allow)}"'
+        return Verdict(403, {"WWW-Authenticate": challenge}, decision.reason, decision, verified)

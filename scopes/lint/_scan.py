@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from json.decoder import scanstring
 
+from scopes.lint.noqa import strip_directive
+
 __all__ = ["Found", "scan_json", "scan_lines", "scan_toml", "scan_yaml"]
 
 Path = tuple[str | int, ...]
@@ -415,11 +417,14 @@ def scan_yaml(text: str, wanted: Wanted, yaml) -> list[Found]:
 
 
 def scan_lines(text: str) -> list[Found]:
-    """One scope string per line; blank lines and lines starting with '#' are skipped."""
+    """One scope string per line; blank lines and lines starting with '#' are skipped.
+
+    A trailing `# scopes: noqa...` directive is a comment, not part of the string.
+    """
     found = []
     offset = 0
     for number, line in enumerate(text.split("\n")):
-        content = line[:-1] if line.endswith("\r") else line
+        content = strip_directive(line[:-1] if line.endswith("\r") else line)
         if content.strip() and not content.startswith("#"):
             end = offset + len(content)
             found.append(Found((number,), None, "str", content, offset, end, True))

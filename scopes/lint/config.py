@@ -1,4 +1,5 @@
-"""`[tool.scopes]` in the nearest pyproject.toml: which keys hold scope strings, which policy."""
+"""`[tool.scopes]` in the nearest pyproject.toml: which keys hold scope strings, which policy,
+which codes are reported (`select`, `ignore`, `extend-select`, `per-file-ignores`)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,18 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from scopes.lint.select import PerFileIgnores, RuleSelection, SelectorError, parse_selectors
+
 __all__ = ["DEFAULT_KEYS", "ConfigError", "LintConfig", "find_config"]
 
 DEFAULT_KEYS = ("scope", "scopes")
 _KNOWN = {
     "lint-keys": 'keys whose strings (or lists of strings) are scope strings, e.g. ["scope"]',
     "policy": "the policy file scope strings are checked against (relative to pyproject.toml)",
+    "select": 'the codes to report, as code prefixes or ALL, e.g. ["ALL"]',
+    "extend-select": 'codes to report beside those selected, e.g. ["S3"]',
+    "ignore": 'codes not to report, e.g. ["S300"]',
+    "per-file-ignores": 'codes not to report in some files, e.g. {"fixtures/**" = ["S1"]}',
 }
 
 
@@ -28,6 +35,13 @@ class LintConfig:
     keys: tuple[str, ...] = DEFAULT_KEYS
     policy: str | None = None  # already resolved against the pyproject.toml's directory
     source: str | None = None  # the pyproject.toml read, if any
+    selection: RuleSelection = RuleSelection()  # the first layer; the command line's goes on it
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (pattern, selectors)
+
+    def ignores(self) -> PerFileIgnores:
+        """`per-file-ignores`, its patterns relative to the pyproject.toml's directory."""
+        root = Path(self.source).parent if self.source else Path.cwd().resolve()
+        return PerFileIgnores(root, dict(self.per_file_ignores))
 
 
 def find_config(start: Path | None = None) -> LintConfig:
@@ -74,4 +88,45 @@ def _read(pyproject: Path) -> LintConfig:
             f'{pyproject}: [tool.scopes] policy must be a path, e.g. policy = "policy.toml"'
         )
     resolved = None if policy is None else str(pyproject.parent / policy)
-    return LintConfig(tuple(keys), resolved, str(pyproject))
+    selection = RuleSelection(
+        select=None if "select" not in table else _selectors(table, "select", pyproject),
+        extend_select=_selectors(table, "extend-select", pyproject),
+        ignore=_selectors(table, "ignore", pyproject),
+    )
+    return LintConfig(tuple(keys), resolved, str(pyproject), selection,
+                      _per_file_ignores(table, pyproject))
+
+
+def _selectors(table: dict, key: str, pyproject: Path) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f'{pyproject}: [tool.scopes] {key} must be a list of codes or code '
+                          f'prefixes, e.g. {key} = ["S3"]')
+    try:
+        return parse_selectors(value, f"{pyproject}: [tool.scopes] {key}")
+    except SelectorError as error:
+        raise ConfigError(str(error)) from None
+
+
+def _per_file_ignores(table: dict, pyproject: Path) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    value = table.get("per-file-ignores", {})
+    example = 'e.g. [tool.scopes.per-file-ignores] "fixtures/**" = ["S1"]'
+    if not isinstance(value, dict):
+        raise ConfigError(f"{pyproject}: [tool.scopes] per-file-ignores must be a table of "
+                          f"patterns, each with a list of codes, {example}")
+    pairs = []
+    for pattern, codes in value.items():
+        if not pattern or not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+            raise ConfigError(f"{pyproject}: [tool.scopes] per-file-ignores {pattern!r} must be "
+                              f"a list of codes or code prefixes, {example}")
+        where = f"{pyproject}: [tool.scopes] per-file-ignores {pattern!r}"
+        try:
+            selectors = parse_selectors(codes, where)
+        except SelectorError as error:
+            raise ConfigError(str(error)) from None
+        try:
+            PerFileIgnores(pyproject.parent, {pattern: selectors})
+        except ValueError as error:  # a pattern pathspec cannot read
+            raise ConfigError(f"{where}: {error}; patterns are written as in .gitignore") from None
+        pairs.append((pattern, selectors))
+    return tuple(pairs)

@@ -10,7 +10,8 @@ hook over every JSON file is not stopped by, say, a tsconfig.json with comments.
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -18,12 +19,16 @@ from scopes.lint._scan import Found
 from scopes.lint.diagnostic import Diagnostic
 from scopes.lint.durations import lint_duration
 from scopes.lint.fixes import fix_with
+from scopes.lint.noqa import directives, suppressed
 from scopes.lint.policy_file import check_policy, is_policy
 from scopes.lint.report import Finding, Lines
 from scopes.lint.rules import Rules
 from scopes.lint.sources import Document, SourceError, format_of, read_document, read_text, rewrite
 
-__all__ = ["DURATION_KEYS", "FileReport", "SourceError", "lint_file", "lint_text"]
+__all__ = ["DURATION_KEYS", "Enabled", "FileReport", "SourceError", "lint_file", "lint_source", "lint_text"]
+
+Enabled = Callable[[str], bool]  # whether a code is reported (selection, per-file-ignores)
+_Keep = Callable[[str, int], bool]  # ... for a finding starting on a 1-based line (and noqa)
 
 DURATION_KEYS = frozenset({"expires_in"})
 _POLICY_KEYS = ("endpoints", "graphql", "scopes")
@@ -35,9 +40,13 @@ def __dir__() -> list[str]:
 
 @dataclass(slots=True)
 class FileReport:
+    """What linting one file found; with fixes, its text before and after them."""
+
     path: str
     findings: list[Finding]
     fixed: int = 0  # scope strings rewritten by --fix
+    original: str = ""  # the text as read
+    text: str = ""  # the text with the fixes applied (the original when there are none)
 
 
 @dataclass(slots=True)
@@ -48,25 +57,62 @@ class _Checked:
     fixes: dict[tuple, str] = field(default_factory=dict)  # path of a string -> its fixed text
 
 
-def lint_file(path: str, rules: Rules, keys: Iterable[str], *, fix: bool = False) -> FileReport:
-    """Check one file (and with `fix`, rewrite it); raises SourceError when it cannot be read."""
-    fmt = format_of(path)
+def lint_file(
+    path: str,
+    rules: Rules,
+    keys: Iterable[str],
+    *,
+    fix: bool = False,
+    write: bool = True,
+    enabled: Enabled | None = None,
+) -> FileReport:
+    """Check one file (and with `fix`, rewrite it unless `write` is false); raises SourceError
+    when it cannot be read or written."""
     text = read_text(path)
+    report = lint_source(path, text, rules, keys, fix=fix, enabled=enabled)
+    if report.fixed and write:
+        _write(path, report.text)
+    return report
+
+
+def lint_source(
+    path: str,
+    text: str,
+    rules: Rules,
+    keys: Iterable[str],
+    *,
+    fmt: str | None = None,
+    fix: bool = False,
+    enabled: Enabled | None = None,
+) -> FileReport:
+    """Check a file's text, read or written by no one here; its name decides the format unless
+    `fmt` does. Findings of codes `enabled` refuses, or suppressed by a `# scopes: noqa`
+    directive on their line, are left out, and their fixes are not applied."""
+    fmt = fmt or format_of(path)
     keys = frozenset(keys)
-    checked = _check(path, fmt, text, rules, keys)
-    fixed = 0
+    keep = _keeper(text, fmt, enabled)
+    checked = _check(path, fmt, text, rules, keys, keep)
+    fixed, new_text = 0, text
     if fix and checked.fixes:
-        text, fixed = _rewrite(path, fmt, checked, keys)
+        new_text, fixed = _rewrite(path, fmt, checked, keys)
         if fixed:
-            _write(path, text)
-            checked = _check(path, fmt, text, rules, keys)
-    return FileReport(path, _placed_all(path, text, checked.diagnostics), fixed)
+            keep = _keeper(new_text, fmt, enabled)
+            checked = _check(path, fmt, new_text, rules, keys, keep)
+    findings = [f for f in _placed_all(path, new_text, checked.diagnostics)
+                if keep(f.diagnostic.code, f.line)]
+    return FileReport(path, findings, fixed, text, new_text)
 
 
 def lint_text(path: str, text: str, rules: Rules, keys: Iterable[str]) -> list[Finding]:
     """Check a file's text without touching the file (its name decides the format)."""
-    checked = _check(path, format_of(path), text, rules, frozenset(keys))
-    return _placed_all(path, text, checked.diagnostics)
+    return lint_source(path, text, rules, keys).findings
+
+
+def _keeper(text: str, fmt: str, enabled: Enabled | None) -> _Keep:
+    table = directives(text, fmt)
+    if enabled is None and not table:
+        return lambda code, line: True
+    return lambda code, line: (enabled is None or enabled(code)) and not suppressed(table, line, code)
 
 
 def _placed_all(path: str, text: str, diagnostics: list[Diagnostic]) -> list[Finding]:
@@ -80,7 +126,9 @@ def _wanted(keys: frozenset[str]):
     return (keys | DURATION_KEYS).__contains__
 
 
-def _check(path: str, fmt: str, text: str, rules: Rules, keys: frozenset[str]) -> _Checked:
+def _check(
+    path: str, fmt: str, text: str, rules: Rules, keys: frozenset[str], keep: _Keep
+) -> _Checked:
     markers = keys | DURATION_KEYS | (frozenset(_POLICY_KEYS) if fmt == "toml" else frozenset())
     if fmt != "scopes" and not any(marker in text for marker in markers):
         return _Checked(None, False)
@@ -108,6 +156,7 @@ def _check(path: str, fmt: str, text: str, rules: Rules, keys: frozenset[str]) -
                 group.append(found)
             else:
                 units.append(((found,), rules, True))
+    lines = Lines(text)
     for founds, unit_rules, token in units:
         if len(founds) == 1 and not founds[0].in_list:
             per_string = [unit_rules.lint(founds[0].value, token=token)]
@@ -116,12 +165,18 @@ def _check(path: str, fmt: str, text: str, rules: Rules, keys: frozenset[str]) -
         for found, diagnostics in zip(founds, per_string):
             checked.diagnostics += [_placed(found, d) for d in diagnostics]
             if found.exact and any(d.fix is not None for d in diagnostics):
-                fixed = fix_with(unit_rules, found.value, token=token)
+                line = lines.position(found.start)[0]  # an exact string is on one line
+                fixed = fix_with(unit_rules, found.value, token=token,
+                                 keep=functools.partial(_keep_on, keep, line))
                 if fixed != found.value:
                     checked.fixes[found.path] = fixed
     for found in durations:
         checked.diagnostics += lint_duration(found.value, found.start, found.end)
     return checked
+
+
+def _keep_on(keep: _Keep, line: int, code: str) -> bool:
+    return keep(code, line)
 
 
 def _placed(found: Found, d: Diagnostic) -> Diagnostic:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from scopes.evaluate import Policy
 from scopes.lint.diagnostic import Diagnostic
@@ -20,15 +20,19 @@ def __dir__() -> list[str]:
     return __all__
 
 
-def apply_fixes(text: str, diagnostics: Iterable[Diagnostic]) -> str:
+def apply_fixes(
+    text: str, diagnostics: Iterable[Diagnostic], keep: Callable[[str], bool] | None = None
+) -> str:
     """Apply every diagnostic's fix once; spaces left behind by a removal become single spaces.
 
-    A string with a syntax error, or an empty one, is returned unchanged.
+    A string with a syntax error, or an empty one, is returned unchanged. With `keep`, only
+    the fixes of the codes it keeps are applied (deselected and suppressed codes are not).
     """
     diagnostics = list(diagnostics)
     if any(d.code in _UNFIXABLE for d in diagnostics):
         return text
-    edits = sorted((d.start, d.end, d.fix) for d in diagnostics if d.fix is not None)
+    edits = sorted((d.start, d.end, d.fix) for d in diagnostics
+                   if d.fix is not None and (keep is None or keep(d.code)))
     if not edits:
         return text
     pieces: list[str] = []
@@ -42,10 +46,12 @@ def apply_fixes(text: str, diagnostics: Iterable[Diagnostic]) -> str:
     return " ".join(word for word in "".join(pieces).split(" ") if word)
 
 
-def fix_with(rules: Rules, text: str, *, token: bool = True) -> str:
-    """Rewrite until nothing changes, so `fix(fix(s)) == fix(s)`."""
+def fix_with(
+    rules: Rules, text: str, *, token: bool = True, keep: Callable[[str], bool] | None = None
+) -> str:
+    """Rewrite until nothing changes, so `fix(fix(s)) == fix(s)`; `keep` as for apply_fixes."""
     for _ in range(_MAX_ROUNDS):
-        fixed = apply_fixes(text, rules.lint(text, token=token))
+        fixed = apply_fixes(text, rules.lint(text, token=token), keep)
         if fixed == text:
             break
         text = fixed

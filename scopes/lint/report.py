@@ -1,17 +1,30 @@
-"""Reporters: where a diagnostic is in its file (line, column); text, JSON and GitHub output."""
+"""Reporters: where a diagnostic is in its file (line, column); text, JSON and GitHub output,
+statistics, the summary line and the diff of what `--fix` would change. SARIF: scopes.lint.sarif."""
 
 from __future__ import annotations
 
 import bisect
+import difflib
 import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from scopes.lint.codes import CODES
 from scopes.lint.diagnostic import Diagnostic
 
-__all__ = ["FORMATS", "Finding", "Lines", "in_string", "render"]
+__all__ = [
+    "FORMATS",
+    "Finding",
+    "Lines",
+    "in_string",
+    "render",
+    "render_diff",
+    "render_statistics",
+    "summary",
+]
 
-FORMATS = ("text", "json", "github")
+FORMATS = ("text", "json", "github", "sarif")
 _ANNOTATION = {"error": "error", "warning": "warning", "info": "notice"}
 
 
@@ -113,3 +126,68 @@ def _escape(text: str, is_property: bool) -> str:
     if is_property:
         text = text.replace(":", "%3A").replace(",", "%2C")
     return text
+
+
+def render_statistics(findings: Iterable[Finding], output: str) -> list[str]:
+    """`--statistics`: per code, how many findings, whether a fix exists, what the code means.
+
+    As ruff prints them: the most frequent first, `[*]` where `--fix` can fix some of them.
+    """
+    findings = list(findings)
+    counts = Counter(f.diagnostic.code for f in findings)
+    fixable = {f.diagnostic.code for f in findings if f.diagnostic.fix is not None}
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    if output == "json":
+        return [json.dumps([
+            {"code": code, "severity": _severity(findings, code), "meaning": _meaning(code),
+             "count": count, "fixable": code in fixable}
+            for code, count in rows
+        ], ensure_ascii=False)]
+    width = max((len(str(count)) for _, count in rows), default=1)
+    return [f"{count:>{width}}\t{code}\t{'[*]' if code in fixable else '[ ]'} {_meaning(code)}"
+            for code, count in rows]
+
+
+def _meaning(code: str) -> str:
+    return CODES[code].meaning if code in CODES else ""
+
+
+def _severity(findings: list[Finding], code: str) -> str:
+    return next(f.diagnostic.severity for f in findings if f.diagnostic.code == code)
+
+
+def summary(findings: Iterable[Finding]) -> str | None:
+    """The closing line of a text report (`2 errors, 1 warning; 1 fixable with --fix`), or
+    None when there is nothing to sum up."""
+    findings = list(findings)
+    if not findings:
+        return None
+    counts: Counter[str] = Counter(f.diagnostic.severity for f in findings)
+    parts = [_count(counts[severity], word) for severity, word in
+             (("error", "error"), ("warning", "warning"), ("info", "info finding")) if counts[severity]]
+    fixable = sum(f.diagnostic.fix is not None for f in findings)
+    text = ", ".join(parts)
+    if fixable:
+        text += f"; {fixable} fixable with --fix (--diff to preview)"
+    return text
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}{'' if number == 1 else 's'}"
+
+
+def render_diff(path: str, before: str, after: str) -> str:
+    """A unified diff of a file's text before and after the fixes, as `--diff` prints it."""
+    lines = difflib.unified_diff(_lines(before), _lines(after), fromfile=path, tofile=path)
+    out = []
+    for line in lines:
+        if not line.endswith("\n"):  # a last line without a newline, as diff(1) marks it
+            line += "\n\\ No newline at end of file\n"
+        out.append(line)
+    return "".join(out)
+
+
+def _lines(text: str) -> list[str]:
+    """Lines ending at '\\n' only (str.splitlines would also split at \\u2028 and the like)."""
+    parts = text.split("\n")
+    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])

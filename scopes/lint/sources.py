@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 FORMATS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml", ".scopes": "scopes"}
-YAML_HINT = "reading YAML needs PyYAML: pip install 'scopes[yaml]'"
+YAML_HINT = "reading YAML needs PyYAML: pip install 'scopes-policy[yaml]'"
 
 
 def __dir__() -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = ["EndpointModel", "FieldModel", "GraphQLModel", "PolicyModel", "ScopeModel"]
 
@@ -22,15 +22,34 @@ class _Strict(BaseModel):
 
 
 class ScopeModel(_Strict):
-    description: str = ""
-    qualifier: str | None = Field(default=None, min_length=1, max_length=64)
-    needs_principal: bool = False
+    description: str = Field(default="", description="What the scope lets a token do.")
+    qualifier: str | None = Field(
+        default=None, min_length=1, max_length=64,
+        description="The resource id the scope may be narrowed to (`read:brands:<brand_id>`); "
+                    "the bare scope covers every one. Without it, the scope takes no qualifier.",
+    )
+    needs_principal: bool = Field(
+        default=False,
+        description="Whether the scope grants only in a token that also carries the principal "
+                    "scope with an id (`user_id:<id>`).",
+    )
 
 
 class _Requirement(_Strict):
-    any_of: list[str] | None = Field(default=None, min_length=1)
-    public: bool = False  # no token needed
-    authenticated: bool = False  # any valid token, even one with no scopes
+    any_of: list[str] | None = Field(
+        default=None, min_length=1,
+        description="Alternatives: each is a scope string whose scopes are all needed; one "
+                    "alternative suffices. `{name}` in a scope is filled from the path parameter "
+                    "`name`.",
+    )
+    public: bool = Field(
+        default=False,
+        description="No token needed (instead of `any_of`).",
+    )
+    authenticated: bool = Field(
+        default=False,
+        description="Any valid token passes, even one with no scopes (instead of `any_of`).",
+    )
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> Self:
@@ -54,10 +73,21 @@ class _Requirement(_Strict):
 
 
 class EndpointModel(_Requirement):
-    methods: list[str] = Field(min_length=1)
-    path: str = Field(min_length=1, max_length=2048)
-    principal_param: str | None = None
-    description: str = ""
+    methods: list[str] = Field(
+        min_length=1,
+        description="HTTP methods, upper case, matched exactly (no implicit HEAD).",
+    )
+    path: str = Field(
+        min_length=1, max_length=2048,
+        description="The path template: literal segments and `{name}` parameters, matched "
+                    "exactly (no trailing-slash folding); literal segments win over parameters.",
+    )
+    principal_param: str | None = Field(
+        default=None,
+        description="The path parameter that must be one of the token's principal ids "
+                    "(`user_id:<id>`).",
+    )
+    description: str = Field(default="", description="What the endpoint does.")
 
 
 class FieldModel(_Requirement):
@@ -65,19 +95,52 @@ class FieldModel(_Requirement):
 
 
 class GraphQLModel(_Strict):
-    methods: list[str] = Field(default_factory=lambda: ["POST"], min_length=1)
-    path: str = Field(min_length=1, max_length=2048)
-    query: dict[str, FieldModel] = Field(default_factory=dict)
-    mutation: dict[str, FieldModel] = Field(default_factory=dict)
-    subscription: dict[str, FieldModel] = Field(default_factory=dict)
-    description: str = ""
+    methods: list[str] = Field(
+        default_factory=lambda: ["POST"], min_length=1,
+        description="HTTP methods the GraphQL endpoint takes (default POST).",
+    )
+    path: str = Field(min_length=1, max_length=2048,
+                      description="The GraphQL endpoint's path template.")
+    query: dict[str, FieldModel] = Field(
+        default_factory=dict,
+        description="Root fields of query operations, each with what it needs; a field not "
+                    "listed is denied.",
+    )
+    mutation: dict[str, FieldModel] = Field(
+        default_factory=dict, description="Root fields of mutations, each with what it needs.")
+    subscription: dict[str, FieldModel] = Field(
+        default_factory=dict, description="Root fields of subscriptions, each with what it needs.")
+    description: str = Field(default="", description="What the endpoint serves.")
 
 
 class PolicyModel(_Strict):
-    version: Literal[1] = 1
-    name: str = "policy"
-    principal: str = Field(default="user_id", min_length=1, max_length=64)
-    scopes: dict[str, ScopeModel] = Field(default_factory=dict)
-    roles: dict[str, str] = Field(default_factory=dict)
-    endpoints: list[EndpointModel] = Field(default_factory=list)
-    graphql: list[GraphQLModel] = Field(default_factory=list)
+    version: Literal[1] = Field(default=1, description="The policy format's version: 1.")
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_is_the_number_one(cls, value: object) -> object:
+        # Literal[1] alone takes `true` (True == 1): TOML's boolean is not a version.
+        if isinstance(value, bool):
+            raise ValueError(f"`version` must be 1, not `{str(value).lower()}`")
+        return value
+    name: str = Field(default="policy", description="The policy's name, shown in messages.")
+    principal: str = Field(
+        default="user_id", min_length=1, max_length=64,
+        description="The principal scope: `user_id:<id>` names a user the token acts for; alone "
+                    "it grants nothing.",
+    )
+    scopes: dict[str, ScopeModel] = Field(
+        default_factory=dict,
+        description="The scope catalogue: every scope a token may carry, by name.",
+    )
+    roles: dict[str, str] = Field(
+        default_factory=dict,
+        description="Named bundles of scopes (a scope string each), for clients of the token "
+                    "service.",
+    )
+    endpoints: list[EndpointModel] = Field(
+        default_factory=list, description="REST endpoints and what each needs.")
+    graphql: list[GraphQLModel] = Field(
+        default_factory=list,
+        description="GraphQL endpoints, decided per root field of the operation in the body.",
+    )

@@ -28,22 +28,42 @@ from starlette.routing import Route
 from scopes.duration import parse_duration
 from scopes.errors import ScopeSyntaxError, TokenError
 from scopes.evaluate import Policy
-from scopes.model import PrincipalScope, ScopeSet, UnknownScope
-from scopes.gateway.check import DecisionLog, Gatekeeper, PolicyHolder
+from scopes.gateway._asgi import ASGIApp, Message, Receive, Scope, Send
+from scopes.gateway.check import DecisionLog, Gatekeeper
 from scopes.gateway.forward import ForwardAuth
-from scopes.service.http import NO_STORE, BodyError, read_fields
+from scopes.model import PrincipalScope, ScopeSet, UnknownScope
+from scopes.policy.reloader import PolicyReloader
+from scopes.service.errors import (
+    BASIC_CHALLENGE,
+    BEARER_CHALLENGE,
+    NO_STORE,
+    AuthenticationError,
+    AuthorizationError,
+    InvalidClient,
+    InvalidRequest,
+    InvalidRequestError,
+    InvalidScope,
+    InvalidTarget,
+    NotFound,
+    OAuthError,
+    RateLimited,
+    ServerError,
+    TemporarilyUnavailable,
+    UnsupportedGrantType,
+)
+from scopes.service.http import BodyError, read_fields
 from scopes.service.ratelimit import RateLimit, RateLimiter
-from scopes.store import StoreUnavailable, open_store
+from scopes.store import Client, StoreUnavailable, open_store
 from scopes.store.secrets import verify_secret, verify_unknown
 from scopes.tokens.cache import TokenVerifier
 from scopes.tokens.issue import issue_token
 from scopes.tokens.jwks import PublicKeys
 from scopes.tokens.keys import KeyRing
+from scopes.tokens.verify import VerifiedToken
 
 __all__ = ["CONFIG_ENV", "ServiceConfig", "app_from_environment", "create_app"]
 
 log = logging.getLogger("scopes.service")
-RETRY_AFTER_UNAVAILABLE = "2"
 CONFIG_ENV = "SCOPES_SERVE_CONFIG"  # how `scopes serve` hands its settings to each worker
 MINTED_CLAIM = "minted"  # set on tokens from /auth/issue-token: they cannot mint again
 
@@ -75,248 +95,128 @@ class ServiceConfig:
         return cls(**json.loads(text))
 
 
-def oauth_error(error: str, description: str, status: int = 400, headers=None) -> JSONResponse:
-    """RFC 6749 §5.2 error body."""
-    return JSONResponse(
-        {"error": error, "error_description": description},
-        status_code=status,
-        headers={**NO_STORE, **(headers or {})},
-    )
-
-
-def courier_error(message: str, status: int, kind: str, headers=None) -> JSONResponse:
-    """Courier's error body for /auth/issue-token."""
-    return JSONResponse({"message": message, "type": kind}, status_code=status,
-                        headers={**NO_STORE, **(headers or {})})
-
-
-def unavailable() -> JSONResponse:
-    return JSONResponse(
-        {"error": "temporarily_unavailable",
-         "error_description": "the client registry cannot be reached; retry shortly"},
-        status_code=503,
-        headers={"Retry-After": RETRY_AFTER_UNAVAILABLE, **NO_STORE},
-    )
-
-
 class TokenService:
-    """The state one server process shares between requests."""
+    """The state one server process shares between requests, and the token endpoints.
 
-    def __init__(self, config: ServiceConfig, holder: PolicyHolder) -> None:
+    Each endpoint is a short sequence of steps; a step that refuses raises the `OAuthError`
+    that answers (scopes.service.errors), rendered by the application's one error handler.
+    Every request reads the policy in force once, at its start, and decides with it throughout.
+    """
+
+    def __init__(self, config: ServiceConfig, reloader: PolicyReloader) -> None:
+        if not config.issuer:
+            raise ValueError("the token service needs an issuer")
         self.config = config
-        self.holder = holder
+        self.issuer: str = config.issuer
+        self.reloader = reloader
         self.store = open_store(config.db)
         self.ring = KeyRing.open(config.keys)
         # Our own access tokens, checked without leeway: an expired caller cannot mint.
-        self.verifier = TokenVerifier(
-            self.ring, audience=None, issuer=config.issuer, leeway=0, policy=holder.policy
-        )
+        self.verifier = TokenVerifier(self.ring, audience=None, issuer=self.issuer, leeway=0)
         limit = RateLimit.parse(config.rate_limit)
-        self.by_client = RateLimiter(limit) if limit else None
-        self.by_address = RateLimiter(limit) if limit else None
+        self._limits = (RateLimiter(limit), RateLimiter(limit)) if limit else None
 
     @property
     def policy(self) -> Policy:
-        return self.holder.current()
-
-    # -- rate limits ---------------------------------------------------------------------------
-
-    def limited(self, request: Request, client_id: str | None) -> Response | None:
-        if self.by_address is None:
-            return None
-        address = request.client.host if request.client else "unknown"
-        wait = self.by_address.check(address)
-        if not wait and client_id is not None:
-            wait = self.by_client.check(client_id)
-        if wait:
-            return JSONResponse(
-                {"error": "rate_limited", "error_description": "too many requests; slow down"},
-                status_code=429,
-                headers={"Retry-After": str(wait), **NO_STORE},
-            )
-        return None
+        return self.reloader.current()
 
     # -- POST /oauth/token ---------------------------------------------------------------------
 
     async def oauth_token(self, request: Request) -> Response:
+        """RFC 6749 §4.4: authenticate the client, check the grant, narrow the scope, pick the
+        audience, sign."""
         basic = _basic_credentials(request.headers.get("authorization"))
-        if basic is False:
-            return oauth_error("invalid_client", "malformed HTTP Basic credentials", 401,
-                               {"WWW-Authenticate": 'Basic realm="scopes"'})
-        try:
-            fields, _ = await read_fields(request)
-        except BodyError as error:
-            return oauth_error("invalid_request", error.message, error.status)
-        for name in ("grant_type", "client_id", "client_secret", "scope", "audience"):
-            if name in fields and not isinstance(fields[name], str):
-                return oauth_error("invalid_request", f"{name!r} must be a string")
-        if basic is not None:
-            if "client_secret" in fields:
-                return oauth_error(
-                    "invalid_request", "use exactly one client authentication method: HTTP "
-                    "Basic, or client_id and client_secret in the body, not both"
-                )
-            client_id, secret = basic
-            if fields.get("client_id", client_id) != client_id:
-                return oauth_error("invalid_request", "client_id differs from the Basic credentials")
-        else:
-            client_id, secret = fields.get("client_id"), fields.get("client_secret")
-            if not client_id or not secret:
-                return oauth_error("invalid_request", "authenticate the client: HTTP Basic, or "
-                                   "client_id and client_secret in the body")
-        limited = self.limited(request, client_id)
-        if limited is not None:
-            return limited
-        grant_type = fields.get("grant_type")
-        if not grant_type:
-            return oauth_error("invalid_request", "missing 'grant_type'; use client_credentials")
-        if grant_type != "client_credentials":
-            return oauth_error("unsupported_grant_type",
-                               "only grant_type=client_credentials is supported")
-        try:
-            client = await run_in_threadpool(self.store.get, client_id)
-        except StoreUnavailable:
-            return unavailable()
-        # Unknown, revoked and wrong secret look alike and take the same time.
+        fields = await _token_request(request)
+        client_id, secret = _client_credentials(basic, fields)
+        self._rate_limit(request, client_id)
+        _check_grant(fields.get("grant_type"))
+        client = await self._authenticate(client_id, secret, basic=basic is not None)
+        request.state.client_id = client.client_id
+        granted = _narrowed(self.policy, client, fields.get("scope"))
+        audience = self._audience(client, fields.get("audience"))
+        lifetime = min(client.lifetime, client.max_lifetime)
+        token = issue_token(self.ring, issuer=self.issuer, subject=client.client_id,
+                            audience=audience, client_id=client.client_id, scope=str(granted),
+                            lifetime=lifetime)
+        return JSONResponse({"access_token": token, "token_type": "Bearer",
+                             "expires_in": lifetime, "scope": str(granted)}, headers=NO_STORE)
+
+    async def _authenticate(self, client_id: str, secret: str, *, basic: bool) -> Client:
+        """The registered, active client whose secret this is; else 401 invalid_client.
+
+        Unknown, revoked and wrong secret look alike and take the same time."""
+        client = await self._client(client_id)
         if client is None:
             await run_in_threadpool(verify_unknown, secret)
-            ok = False
-        else:
-            ok = await run_in_threadpool(verify_secret, secret, client.secret_hash)
-            ok = ok and not client.revoked
-        if not ok:
-            headers = {"WWW-Authenticate": 'Basic realm="scopes"'} if basic is not None else None
-            return oauth_error("invalid_client", "client authentication failed", 401, headers)
-        request.state.client_id = client.client_id
-        allowed = self.policy.parse(client.scope)
-        requested = fields.get("scope")
-        if requested is None or not requested.strip():
-            granted = allowed
-        else:
-            try:
-                granted = self.policy.parse(requested)
-            except ScopeSyntaxError as error:
-                return oauth_error("invalid_scope", f"malformed scope: {error.message}")
-            if not allowed.covers(granted):
-                return oauth_error("invalid_scope", "the requested scope exceeds the client's scope")
-        audiences = list(client.audiences)
-        audience = fields.get("audience") or (audiences[0] if audiences else self.config.issuer)
-        if audience not in audiences and not (not audiences and audience == self.config.issuer):
-            return oauth_error("invalid_target", "audience not allowed for this client (RFC 8707)")
-        lifetime = min(client.lifetime, client.max_lifetime)
-        token = issue_token(
-            self.ring, issuer=self.config.issuer, subject=client.client_id,
-            audience=audience, client_id=client.client_id, scope=str(granted), lifetime=lifetime,
-        )
-        return JSONResponse(
-            {"access_token": token, "token_type": "Bearer", "expires_in": int(lifetime),
-             "scope": str(granted)},
-            headers=NO_STORE,
-        )
+        elif await run_in_threadpool(verify_secret, secret, client.secret_hash):
+            if not client.revoked:
+                return client
+        raise InvalidClient("client authentication failed",
+                            headers=BASIC_CHALLENGE if basic else None)
+
+    def _audience(self, client: Client, requested: str | None) -> str:
+        """The audience asked for, or the client's first, else the issuer (RFC 8707)."""
+        audiences = client.audiences
+        audience = requested or (audiences[0] if audiences else self.issuer)
+        if audience in audiences or (not audiences and audience == self.issuer):
+            return audience
+        raise InvalidTarget("audience not allowed for this client (RFC 8707)")
 
     # -- POST /auth/issue-token ----------------------------------------------------------------
 
     async def issue_token(self, request: Request) -> Response:
-        header = request.headers.get("authorization", "")
-        scheme, _, bearer = header.partition(" ")
-        challenge = {"WWW-Authenticate": 'Bearer realm="scopes", error="invalid_token"'}
-        if scheme.lower() != "bearer" or not bearer.strip():
-            return courier_error("missing bearer token: send Authorization: Bearer <access "
-                                 "token from /oauth/token>", 401, "authentication_error",
-                                 {"WWW-Authenticate": 'Bearer realm="scopes"'})
-        try:
-            caller = self.verifier.verify(bearer.strip())
-        except TokenError as error:
-            return courier_error(f"invalid token: {error}", 401, "authentication_error", challenge)
+        """Courier's issue-token: the caller's bearer token, its client, the requested scope and
+        lifetime, the caller's coverage of it and the users it may mint for, then sign."""
+        caller = self._caller(request.headers.get("authorization"))
         request.state.client_id = caller.client_id
-        limited = self.limited(request, caller.client_id)
-        if limited is not None:
-            return limited
+        self._rate_limit(request, caller.client_id)
         if caller.claims.get(MINTED_CLAIM):
-            return courier_error("a minted token cannot mint tokens; use the access token from "
-                                 "/oauth/token", 403, "authorization_error")
-        try:
-            fields, is_json = await read_fields(request)
-        except BodyError as error:
-            return courier_error(error.message, 400, "invalid_request_error")
-        if not is_json:
-            return courier_error("send a JSON body: {\"scope\": \"...\", \"expires_in\": ...}",
-                                 400, "invalid_request_error")
-        try:
-            client = await run_in_threadpool(self.store.get, caller.client_id)
-        except StoreUnavailable:
-            return unavailable()
+            raise AuthorizationError("a minted token cannot mint tokens; use the access token "
+                                     "from /oauth/token")
+        fields = await _mint_request(request)
+        client = await self._client(caller.client_id)
         if client is None or client.revoked:
-            return courier_error("the client behind this token is revoked", 401,
-                                 "authentication_error", challenge)
-        scope = fields.get("scope")
-        if not isinstance(scope, str) or not scope.strip():
-            return courier_error("missing 'scope': the scopes the new token carries", 400,
-                                 "invalid_request_error")
-        try:
-            wanted = self.policy.parse(scope)
-        except ScopeSyntaxError as error:
-            return courier_error(f"malformed scope: {error.message} (at offset "
-                                 f"{error.position})", 400, "invalid_request_error")
-        problem = self._scope_problem(wanted)
-        if problem:
-            return courier_error(problem, 400, "invalid_request_error")
-        lifetime = self._lifetime(fields.get("expires_in", None), client, caller.expires_at)
-        if isinstance(lifetime, str):
-            return courier_error(lifetime, 400, "invalid_request_error")
-        if lifetime <= 0:  # the caller's token ran out while we were checking it
-            return courier_error("invalid token: the token has expired", 401,
-                                 "authentication_error", challenge)
-        permissions = ScopeSet(s for s in wanted if type(s) is not PrincipalScope)
-        held = ScopeSet(s for s in caller.scopes if type(s) is not PrincipalScope)
-        if not held.covers(permissions):
-            missing = " ".join(str(s) for s in permissions if not held.covers(ScopeSet([s])))
-            return courier_error(f"the caller's token does not grant {missing}", 403,
-                                 "authorization_error")
+            raise AuthenticationError("the client behind this token is revoked")
+        policy = self.policy
+        wanted = _requested_scope(policy, fields.get("scope"))
+        lifetime = _lifetime(fields.get("expires_in"), client, caller.expires_at)
+        # The caller's scope text means what the policy in force says now (not at start).
+        held = policy.parse(caller.scope)
+        _check_coverage(held, wanted)
         if not client.any_user:
-            foreign = sorted(wanted.user_ids - caller.scopes.user_ids)
-            if foreign:
-                return courier_error(
-                    f"this client may not mint tokens for user_id {', '.join(foreign)}", 403,
-                    "authorization_error",
-                )
-        token = issue_token(
-            self.ring, issuer=self.config.issuer, subject=caller.subject,
-            audience=list(caller.audiences), client_id=client.client_id, scope=str(wanted),
-            lifetime=lifetime, extra_claims={MINTED_CLAIM: True},
-        )
+            _check_principals(held, wanted, policy.catalogue.principal)
+        token = issue_token(self.ring, issuer=self.issuer, subject=caller.subject,
+                            audience=list(caller.audiences), client_id=client.client_id,
+                            scope=str(wanted), lifetime=lifetime,
+                            extra_claims={MINTED_CLAIM: True})
         return JSONResponse({"token": token}, headers=NO_STORE)
 
-    def _scope_problem(self, wanted: ScopeSet) -> str | None:
-        catalogue = self.policy.catalogue
-        for scope in wanted:
-            if type(scope) is UnknownScope:
-                hint = catalogue.suggest(scope.text)
-                return f"unknown scope {scope.text!r}" + (f"; did you mean {hint!r}?" if hint else "")
-        needs = [str(s) for s in wanted if (spec := catalogue.spec_of(s)) and spec.needs_principal]
-        if needs and not wanted.user_ids:
-            return (f"{' '.join(needs)} must be combined with a {catalogue.principal}:<id> scope")
-        if not any(type(s) is not PrincipalScope for s in wanted):
-            return f"{catalogue.principal} scopes alone grant nothing; add the permissions"
-        return None
+    def _caller(self, authorization: str | None) -> VerifiedToken:
+        """The caller's verified access token (RFC 6750 §2.1); else 401 with its challenge."""
+        scheme, _, bearer = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not bearer.strip():
+            raise AuthenticationError("missing bearer token: send Authorization: Bearer <access "
+                                      "token from /oauth/token>", headers=BEARER_CHALLENGE)
+        try:
+            return self.verifier.verify(bearer.strip())
+        except TokenError as error:
+            raise AuthenticationError(f"invalid token: {error}") from None
 
-    def _lifetime(self, value: object, client, caller_expires: float) -> float | str:
-        """Seconds the minted token lives, or a message saying why the request is wrong."""
-        if value is None:
-            seconds = float(client.lifetime)
-        else:
-            try:
-                seconds = parse_duration(value).total_seconds()
-            except ValueError as error:
-                return f"invalid expires_in: {error}"
-            if seconds < 1:
-                hint = ""
-                if isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit():
-                    hint = (f"; {value!r} means {value} milliseconds: did you mean "
-                            f"\"{value}s\" or the number {value}?")
-                return f"expires_in must be at least one second{hint}"
-        remaining = caller_expires - time.time()
-        return max(0.0, min(seconds, float(client.max_lifetime), remaining))
+    # -- shared steps --------------------------------------------------------------------------
+
+    async def _client(self, client_id: str) -> Client | None:
+        """The registered client (revoked or not); StoreUnavailable answers 503."""
+        return await run_in_threadpool(self.store.get, client_id)
+
+    def _rate_limit(self, request: Request, client_id: str) -> None:
+        """Per address, then per client; 429 with Retry-After when either is spent."""
+        if self._limits is None:
+            return
+        by_address, by_client = self._limits
+        address = request.client.host if request.client else "unknown"
+        wait = by_address.check(address) or by_client.check(client_id)
+        if wait:
+            raise RateLimited(wait)
 
     # -- discovery -----------------------------------------------------------------------------
 
@@ -324,10 +224,10 @@ class TokenService:
         return JSONResponse(self.ring.jwks(), headers={"Cache-Control": "public, max-age=60"})
 
     async def metadata(self, request: Request) -> Response:
-        issuer = self.config.issuer.rstrip("/")
+        issuer = self.issuer.rstrip("/")
         catalogue = self.policy.catalogue
         return JSONResponse({
-            "issuer": self.config.issuer,
+            "issuer": self.issuer,
             "token_endpoint": f"{issuer}/oauth/token",
             "jwks_uri": f"{issuer}/.well-known/jwks.json",
             "grant_types_supported": ["client_credentials"],
@@ -340,9 +240,14 @@ class TokenService:
         return JSONResponse({"status": "ok"})
 
 
-def _basic_credentials(header: str | None) -> tuple[str, str] | None | bool:
-    """(id, secret) from `Authorization: Basic`, each form-urlencoded (RFC 6749 §2.3.1);
-    None when absent; False when malformed."""
+# -- the steps that need no state ----------------------------------------------------------------
+
+_TOKEN_FIELDS = ("grant_type", "client_id", "client_secret", "scope", "audience")
+
+
+def _basic_credentials(header: str | None) -> tuple[str, str] | None:
+    """(id, secret) from `Authorization: Basic`, each form-urlencoded (RFC 6749 §2.3.1); None
+    when the request uses no Basic credentials; 401 invalid_client when they are malformed."""
     if not header:
         return None
     scheme, _, value = header.partition(" ")
@@ -351,26 +256,153 @@ def _basic_credentials(header: str | None) -> tuple[str, str] | None | bool:
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        return False
+        decoded = ""
     client_id, colon, secret = decoded.partition(":")
     if not colon or not client_id or not secret:
-        return False
+        raise InvalidClient("malformed HTTP Basic credentials", headers=BASIC_CHALLENGE)
     return unquote_plus(client_id), unquote_plus(secret)
 
 
-def create_app(config: ServiceConfig):
-    """The ASGI application for `scopes serve` (or `--authz-only`)."""
-    holder = PolicyHolder(config.policy_file, last_good=config.policy_text)
+async def _token_request(request: Request) -> dict[str, str]:
+    """The token request's fields (form or JSON), each a string."""
     try:
-        holder.reload_on_sighup()
+        fields, _ = await read_fields(request)
+    except BodyError as error:
+        raise InvalidRequest(error.message, status_code=error.status) from None
+    for name in _TOKEN_FIELDS:
+        if name in fields and not isinstance(fields[name], str):
+            raise InvalidRequest(f"{name!r} must be a string")
+    return {name: fields[name] for name in _TOKEN_FIELDS if name in fields}
+
+
+def _client_credentials(basic: tuple[str, str] | None, fields: dict[str, str]) -> tuple[str, str]:
+    """(client id, secret) by exactly one method: HTTP Basic, or both in the body."""
+    if basic is not None:
+        if "client_secret" in fields:
+            raise InvalidRequest("use exactly one client authentication method: HTTP Basic, or "
+                                 "client_id and client_secret in the body, not both")
+        if fields.get("client_id", basic[0]) != basic[0]:
+            raise InvalidRequest("client_id differs from the Basic credentials")
+        return basic
+    client_id, secret = fields.get("client_id"), fields.get("client_secret")
+    if not client_id or not secret:
+        raise InvalidRequest("authenticate the client: HTTP Basic, or client_id and "
+                             "client_secret in the body")
+    return client_id, secret
+
+
+def _check_grant(grant_type: str | None) -> None:
+    if not grant_type:
+        raise InvalidRequest("missing 'grant_type'; use client_credentials")
+    if grant_type != "client_credentials":
+        raise UnsupportedGrantType("only grant_type=client_credentials is supported")
+
+
+def _narrowed(policy: Policy, client: Client, requested: str | None) -> ScopeSet:
+    """The client's scope, or the part of it asked for (RFC 6749 §3.3: ask for less)."""
+    allowed = policy.parse(client.scope)
+    if requested is None or not requested.strip():
+        return allowed
+    try:
+        granted = policy.parse(requested)
+    except ScopeSyntaxError as error:
+        raise InvalidScope(f"malformed scope: {error.message}") from None
+    if not allowed.covers(granted):
+        raise InvalidScope("the requested scope exceeds the client's scope")
+    return granted
+
+
+async def _mint_request(request: Request) -> dict[str, Any]:
+    """The issue-token request's JSON object."""
+    try:
+        fields, is_json = await read_fields(request)
+    except BodyError as error:
+        raise InvalidRequestError(error.message) from None
+    if not is_json:
+        raise InvalidRequestError('send a JSON body: {"scope": "...", "expires_in": ...}')
+    return fields
+
+
+def _requested_scope(policy: Policy, value: object) -> ScopeSet:
+    """The scope the new token carries: well-formed, known, principals where needed, and
+    something beside the principals."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequestError("missing 'scope': the scopes the new token carries")
+    try:
+        wanted = policy.parse(value)
+    except ScopeSyntaxError as error:
+        raise InvalidRequestError(f"malformed scope: {error.message} (at offset "
+                                  f"{error.position})") from None
+    catalogue = policy.catalogue
+    for scope in wanted:
+        if type(scope) is UnknownScope:
+            raise InvalidRequestError(catalogue.unknown(scope.text).message)
+    needs = [str(s) for s in wanted if (spec := catalogue.spec_of(s)) and spec.needs_principal]
+    if needs and not wanted.user_ids:
+        raise InvalidRequestError(f"{' '.join(needs)} must be combined with a "
+                                  f"{catalogue.principal}:<id> scope")
+    if all(type(s) is PrincipalScope for s in wanted):
+        raise InvalidRequestError(f"{catalogue.principal} scopes alone grant nothing; add the "
+                                  "permissions")
+    return wanted
+
+
+def _lifetime(value: object, client: Client, caller_expires: float) -> float:
+    """Seconds the minted token lives: `expires_in` (default: the client's lifetime), shortened
+    to the client's maximum and to what is left of the caller's token, never refused for being
+    long; 400 for one that is not a duration of a second or more; 401 when the caller's token
+    ran out while it was being checked."""
+    if value is None:
+        seconds = float(client.lifetime)
+    else:
+        try:
+            # Any JSON value: parse_duration refuses every type but str, int and float with a
+            # ValueError naming it (its docstring), and that message is the one to show.
+            seconds = parse_duration(value).total_seconds()  # type: ignore[arg-type]
+        except ValueError as error:
+            raise InvalidRequestError(f"invalid expires_in: {error}") from None
+        if seconds < 1:
+            hint = ""
+            if isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit():
+                hint = (f"; {value!r} means {value} milliseconds: did you mean "
+                        f"\"{value}s\" or the number {value}?")
+            raise InvalidRequestError(f"expires_in must be at least one second{hint}")
+    remaining = caller_expires - time.time()
+    if remaining <= 0:
+        raise AuthenticationError("invalid token: the token has expired")
+    return min(seconds, float(client.max_lifetime), remaining)
+
+
+def _check_coverage(held: ScopeSet, wanted: ScopeSet) -> None:
+    """The caller's token grants every permission asked for (principals are checked apart)."""
+    permissions = ScopeSet(s for s in wanted if type(s) is not PrincipalScope)
+    granting = ScopeSet(s for s in held if type(s) is not PrincipalScope)
+    if not granting.covers(permissions):
+        missing = " ".join(str(s) for s in permissions if not granting.covers(ScopeSet([s])))
+        raise AuthorizationError(f"the caller's token does not grant {missing}")
+
+
+def _check_principals(held: ScopeSet, wanted: ScopeSet, principal: str) -> None:
+    """A client without --any-user mints only for the users its own token names."""
+    foreign = sorted(wanted.user_ids - held.user_ids)
+    if foreign:
+        raise AuthorizationError(f"this client may not mint tokens for {principal} "
+                                 f"{', '.join(foreign)}")
+
+
+def create_app(config: ServiceConfig) -> ASGIApp:
+    """The ASGI application for `scopes serve` (or `--authz-only`)."""
+    reloader = PolicyReloader(config.policy_file, last_good=config.policy_text)
+    try:
+        reloader.reload_on_sighup()
     except ValueError:  # not the main thread (an embedding server): file changes still reload
         pass
     decisions = DecisionLog.open(config.decision_log)
     if config.authz_only:
         verifier = TokenVerifier(PublicKeys.load(config.jwks), audience=config.audience,
-                                 issuer=config.issuer, policy=holder.policy)
-        return ForwardAuth(Gatekeeper(holder, verifier, decisions))
-    service = TokenService(config, holder)
+                                 issuer=config.issuer)
+        return ForwardAuth(Gatekeeper(reloader, verifier, decisions))
+    service = TokenService(config, reloader)
     routes = [
         Route("/oauth/token", service.oauth_token, methods=["POST"]),
         Route("/auth/issue-token", service.issue_token, methods=["POST"]),
@@ -378,35 +410,37 @@ def create_app(config: ServiceConfig):
         Route("/.well-known/oauth-authorization-server", service.metadata, methods=["GET"]),
         Route("/healthz", service.healthz, methods=["GET"]),
     ]
-    app = Starlette(
-        routes=routes,
-        exception_handlers={HTTPException: _http_error, Exception: _server_error},
-    )
-    app.state.service = service
-    verifier = TokenVerifier(service.ring, audience=config.audience, issuer=config.issuer,
-                             policy=holder.policy)
-    return ForwardAuth(Gatekeeper(holder, verifier, decisions), fallback=AccessLog(app))
+    # One renderer for every error; `Exception` is Starlette's last resort (it logs the bug).
+    handlers = {OAuthError: _answer_error, StoreUnavailable: _answer_error,
+                HTTPException: _answer_error, Exception: _answer_error}
+    app = Starlette(routes=routes, exception_handlers=handlers)
+    verifier = TokenVerifier(service.ring, audience=config.audience, issuer=config.issuer)
+    return ForwardAuth(Gatekeeper(reloader, verifier, decisions), fallback=AccessLog(app))
 
 
-def app_from_environment():
+def app_from_environment() -> ASGIApp:
     """The factory uvicorn's workers call: settings come from `scopes serve` by environment."""
     configure_logging()
     return create_app(ServiceConfig.from_json(os.environ[CONFIG_ENV]))
 
 
-async def _http_error(request: Request, error: HTTPException) -> Response:
-    return JSONResponse({"error": "not_found" if error.status_code == 404 else "invalid_request",
-                         "error_description": str(error.detail)}, status_code=error.status_code,
-                        headers=getattr(error, "headers", None))
+async def _answer_error(request: Request, error: Exception) -> Response:
+    """The one place an error becomes an answer: its status, its body, its headers."""
+    answer = _as_oauth_error(request, error)
+    return JSONResponse(answer.body(), status_code=answer.status_code, headers=answer.headers())
 
 
-async def _server_error(request: Request, error: Exception) -> Response:
+def _as_oauth_error(request: Request, error: Exception) -> OAuthError:
+    if isinstance(error, OAuthError):
+        return error
     if isinstance(error, StoreUnavailable):
-        return unavailable()
+        return TemporarilyUnavailable()
+    if isinstance(error, HTTPException):  # Starlette's routing: no such route, or method
+        kind = NotFound if error.status_code == 404 else InvalidRequest
+        return kind(str(error.detail), status_code=error.status_code, headers=error.headers)
     log.error(json.dumps({"event": "error", "path": request.url.path,
                           "error": type(error).__name__}))
-    return JSONResponse({"error": "server_error", "error_description": "internal error"},
-                        status_code=500)
+    return ServerError()
 
 
 class AccessLog:
@@ -415,18 +449,17 @@ class AccessLog:
     Never the query string, a body, a header value, a secret or a token.
     """
 
-    def __init__(self, app) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.state = app.state
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
         status = 500
 
-        async def send_status(message) -> None:
+        async def send_status(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]

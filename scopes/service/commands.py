@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,28 +21,35 @@ from scopes._cli_common import (
     service_options,
 )
 from scopes.duration import parse_duration
+from scopes.errors import ScopeSyntaxError
+from scopes.model import UnknownScope
+from scopes.service.ratelimit import RateLimit
+
+if TYPE_CHECKING:
+    from scopes.store import Client, ClientStore
+    from scopes.tokens.keys import KeyRing
 
 __all__ = ["clients", "keys", "serve"]
+
 
 def __dir__() -> list[str]:
     return __all__
 
 
-def _server_parts():
+def _server_parts() -> tuple[Callable[[str], ClientStore], type[KeyRing]]:
     """Import what the token service needs, or say which extra to install."""
     try:
-        from scopes import store, tokens  # noqa: F401
         from scopes.store import open_store
         from scopes.tokens.keys import KeyRing
     except ImportError as error:  # pragma: no cover - exercised without the extra installed
         raise UsageFailure(
             f"the token service needs the server extra ({error.name} is missing): "
-            "pip install 'scopes[server]'"
+            "pip install 'scopes-policy[server]'"
         ) from None
     return open_store, KeyRing
 
 
-def _open_store(db: str):
+def _open_store(db: str) -> ClientStore:
     open_store, _ = _server_parts()
     from scopes.store import StoreError
 
@@ -85,10 +94,6 @@ def serve(host: str, port: int, issuer: str | None, workers: int, rate_limit: st
           db: str, keys: str, policy_path: str | None) -> int:
     """Run the token service (/oauth/token, /auth/issue-token, JWKS, metadata) and
     forward-auth for gateways; SIGHUP or an edit of --policy reloads the policy."""
-    from pathlib import Path
-
-    from scopes.service.ratelimit import RateLimit
-
     try:
         RateLimit.parse(rate_limit)
     except ValueError as error:
@@ -115,35 +120,43 @@ def serve(host: str, port: int, issuer: str | None, workers: int, rate_limit: st
     try:
         import uvicorn
 
+        from scopes.service import _listen
         from scopes.service.app import CONFIG_ENV, ServiceConfig, configure_logging
     except ImportError as error:
         raise UsageFailure(f"the token service needs the server extra ({error.name} is "
-                           "missing): pip install 'scopes[server]'") from None
+                           "missing): pip install 'scopes-policy[server]'") from None
+    try:
+        sock = _listen.bind(host, port)  # first: the real port of --port 0 is the issuer's
+    except _listen.BindError as error:
+        raise UsageFailure(str(error)) from None
+    address = _listen.url(host, sock)
     if not authz_only:
-        issuer = issuer or f"http://{host}:{port}"
+        issuer = issuer or address
     config = ServiceConfig(db=db, keys=keys, policy_file=policy_path, policy_text=policy_text,
                            issuer=issuer, rate_limit=rate_limit, authz_only=authz_only,
                            jwks=jwks, audience=audience, decision_log=decision_log)
     os.environ[CONFIG_ENV] = config.to_json()
     configure_logging()
     if ring is None:
-        click.echo(f"scopes: forward-auth on http://{host}:{port} (keys: {jwks})", err=True)
+        click.echo(f"scopes: forward-auth on {address} (keys: {jwks})", err=True)
     else:
         click.echo(f"scopes: serving {issuer} (keys: {keys}, {len(ring.keys())} key(s); "
                    f"registry: {db})", err=True)
     if first_client:
         click.echo('scopes: no clients yet; create one with:\n'
                    f'  scopes clients create --scope "read:brands" --db {db}', err=True)
-    uvicorn.run(
+    server_config = uvicorn.Config(
         "scopes.service.app:app_from_environment",
         factory=True,
-        host=host,
-        port=port,
         workers=workers,
         access_log=False,  # our own access log never records query strings or headers
         log_level="warning",
         server_header=False,
     )
+    started = _listen.serve(server_config, sock, lambda: click.echo(
+        f"scopes: listening on {address}", err=True))
+    if not started:
+        raise UsageFailure("the server did not start; see the messages above")
     return ExitCode.OK
 
 
@@ -170,7 +183,7 @@ def clients() -> None:
     """Manage the clients that may obtain tokens."""
 
 
-def _client_json(client, secret: str | None = None) -> dict[str, Any]:
+def _client_json(client: Client, secret: str | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {"client_id": client.client_id}
     if secret is not None:
         data["client_secret"] = secret
@@ -187,7 +200,7 @@ def _client_json(client, secret: str | None = None) -> dict[str, Any]:
     return data
 
 
-def _print_client(client, secret: str | None = None) -> None:
+def _print_client(client: Client, secret: str | None = None) -> None:
     for key, value in _client_json(client, secret).items():
         if isinstance(value, list):
             value = " ".join(value) or "-"
@@ -212,27 +225,25 @@ def clients_create(scope: str | None, role: str | None, audiences: tuple[str, ..
                    any_user: bool, lifetime: str, max_lifetime: str | None, as_json: bool,
                    db: str, keys: str, policy_path: str | None) -> int:
     """Create a client; prints its id and its secret, once."""
-    from scopes.errors import ScopeSyntaxError
-    from scopes.model import UnknownScope
     from scopes.store import Client, hash_secret, new_client_id, new_secret, utcnow
 
     policy = load_policy(policy_path)
-    if (scope is None) == (role is None):
-        raise UsageFailure("give exactly one of --scope S or --role NAME")
-    if role is not None:
+    if role is None and scope is not None:
+        text = scope
+    elif role is not None and scope is None:
         if role not in policy.roles:
             known = ", ".join(sorted(policy.roles)) or "none"
             raise UsageFailure(f"unknown role {role!r} (the policy's roles: {known})")
-        scope = str(policy.roles[role])
+        text = str(policy.roles[role])
+    else:
+        raise UsageFailure("give exactly one of --scope S or --role NAME")
     try:
-        parsed = policy.parse(scope)
+        parsed = policy.parse(text)
     except ScopeSyntaxError as error:
         raise UsageFailure(f"--scope is malformed:\n{error}") from None
     for item in parsed:
         if type(item) is UnknownScope:
-            hint = policy.catalogue.suggest(item.text)
-            raise UsageFailure(f"unknown scope {item.text!r}"
-                               + (f"; did you mean {hint!r}?" if hint else ""))
+            raise UsageFailure(policy.catalogue.unknown(item.text).message)
     if not parsed:
         raise UsageFailure("--scope is empty: a client needs at least one scope")
     life = _duration_seconds(lifetime, "--lifetime")
@@ -270,7 +281,8 @@ def clients_list(as_json: bool, db: str, keys: str, policy_path: str | None) -> 
     return ExitCode.OK
 
 
-def _one_client(db: str, client_id: str, action):
+def _one_client(db: str, client_id: str,
+                action: Callable[[ClientStore], Client | None]) -> Client:
     store = _open_store(db)
     try:
         result = action(store)
@@ -281,14 +293,14 @@ def _one_client(db: str, client_id: str, action):
     return result
 
 
-def _show(client, as_json: bool) -> None:
+def _show(client: Client, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(_client_json(client)))
     else:
         _print_client(client)
 
 
-def _show_with_secret(client, secret: str, as_json: bool) -> None:
+def _show_with_secret(client: Client, secret: str, as_json: bool) -> None:
     """The one time a secret is shown: DESIGN's `{client_id, client_secret, scope, audiences}`."""
     if as_json:
         click.echo(json.dumps({"client_id": client.client_id, "client_secret": secret,

@@ -1,17 +1,16 @@
-"""Reading requests and writing JSON answers for the service, within size limits."""
+"""Reading the token service's request bodies, form or JSON, within a size limit."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
-__all__ = ["BodyError", "json_response", "read_body", "read_fields"]
+__all__ = ["MAX_BODY_BYTES", "BodyError", "read_body", "read_fields"]
 
 MAX_BODY_BYTES = 16 * 1024  # token requests are small; anything larger is refused unread
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def __dir__() -> list[str]:
@@ -25,10 +24,6 @@ class BodyError(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
-
-
-def json_response(body: dict[str, Any], status: int = 200, headers: dict | None = None):
-    return JSONResponse(body, status_code=status, headers=headers)
 
 
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
@@ -66,8 +61,6 @@ async def read_fields(request: Request) -> tuple[dict[str, Any], bool]:
             raise BodyError("request body must be a JSON object")
         return data, True
     if content_type in ("application/x-www-form-urlencoded", ""):
-        from urllib.parse import parse_qsl
-
         try:
             pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=False, max_num_fields=64)
         except ValueError:

@@ -90,7 +90,7 @@ class PostgresStore(ClientStore):
             from psycopg.conninfo import conninfo_to_dict, make_conninfo
         except ImportError:
             raise StoreError(
-                "a postgresql:// store needs psycopg 3: pip install 'scopes[postgres]'"
+                "a postgresql:// store needs psycopg 3: pip install 'scopes-policy[postgres]'"
             ) from None
         self._psycopg = psycopg
         try:
@@ -117,7 +117,7 @@ class PostgresStore(ClientStore):
         params.setdefault("keepalives_idle", "5")
         params.setdefault("keepalives_interval", "2")
         params.setdefault("keepalives_count", "3")
-        self._conninfo = make_conninfo(**params)
+        self._conninfo = make_conninfo("", **params)
         self._pool: Pool[psycopg.Connection[Any]] = Pool(
             self._connect,
             psycopg.Connection.close,

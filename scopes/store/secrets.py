@@ -186,5 +186,11 @@ def _unb64(text: str) -> bytes | None:
         return None
 
 
-_DUMMY = _parse(DUMMY_HASH)
-assert _DUMMY is not None  # a constant; tests/test_store_secrets.py pins its parameters
+def _dummy() -> tuple[int, int, int, bytes, bytes]:
+    parsed = _parse(DUMMY_HASH)
+    if parsed is None:  # a constant; tests/test_store_secrets.py pins its parameters
+        raise RuntimeError("DUMMY_HASH is not a hash this module reads")
+    return parsed
+
+
+_DUMMY = _dummy()

@@ -8,11 +8,10 @@ import where the extra is not installed.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from scopes.evaluate import Policy
     from scopes.tokens.cache import TokenVerifier
     from scopes.tokens.issue import issue_token
     from scopes.tokens.jwks import KeySetError, PublicKeys
@@ -43,7 +42,7 @@ _LAZY = {
     "VerifiedToken": "scopes.tokens.verify",
     "issue_token": "scopes.tokens.issue",
 }
-_INSTALL_HINT = "signed tokens need PyJWT and cryptography: pip install 'scopes[jwt]'"
+_INSTALL_HINT = "signed tokens need PyJWT and cryptography: pip install 'scopes-policy[jwt]'"
 
 
 def __dir__() -> list[str]:
@@ -75,11 +74,10 @@ def verify_token(
     audience: str | Collection[str] | None,
     issuer: str | None,
     leeway: float = 30,
-    policy: Policy | None = None,
     scope_claims: tuple[str, ...] = ("scope",),
     now: float | None = None,
 ) -> VerifiedToken:
-    """Verify an access token and parse its scopes; raise `scopes.TokenError` saying why not.
+    """Verify an access token and check its scope text; raise `scopes.TokenError` saying why not.
 
     See `scopes.tokens.verify.verify_token`, which this calls (importing PyJWT on first use).
     """
@@ -90,16 +88,16 @@ def verify_token(
         audience=audience,
         issuer=issuer,
         leeway=leeway,
-        policy=policy,
         scope_claims=scope_claims,
         now=now,
     )
 
 
-_VERIFY = None
+_VERIFY: Callable[..., VerifiedToken] | None = None
 
 
-def _load_verify():
+def _load_verify() -> Callable[..., VerifiedToken]:
     global _VERIFY
-    _VERIFY = _import("scopes.tokens.verify").verify_token
-    return _VERIFY
+    verify: Callable[..., VerifiedToken] = _import("scopes.tokens.verify").verify_token
+    _VERIFY = verify
+    return verify

@@ -7,10 +7,10 @@ import binascii
 import hashlib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeGuard
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt import PyJWK
@@ -39,7 +39,7 @@ MIN_RSA_BITS = 2048
 
 # RFC 7638 §3.2: the members a thumbprint hashes, per key type.
 _THUMBPRINT_MEMBERS = {"OKP": ("crv", "kty", "x"), "EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n")}
-_TO_JWK = {"EdDSA": OKPAlgorithm.to_jwk, "ES256": ECAlgorithm.to_jwk, "RS256": RSAAlgorithm.to_jwk}
+_TO_JWK: dict[str, Callable[..., Any]] = {"EdDSA": OKPAlgorithm.to_jwk, "ES256": ECAlgorithm.to_jwk, "RS256": RSAAlgorithm.to_jwk}
 
 
 def __dir__() -> list[str]:
@@ -157,7 +157,7 @@ def json_object(data: bytes) -> dict[str, Any]:
     return value
 
 
-def is_number(value: object) -> bool:
+def is_number(value: object) -> TypeGuard[float]:
     """A JSON number usable as a NumericDate (RFC 7519 §2): int or finite float, never a bool."""
     return (type(value) is int and -(2**53) < value < 2**53) or (
         type(value) is float and math.isfinite(value)

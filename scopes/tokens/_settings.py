@@ -3,15 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-from scopes.evaluate import parse
-from scopes.model import ScopeSet
-
-if TYPE_CHECKING:
-    from scopes.evaluate import Policy
 
 __all__ = ["Settings", "settings"]
 
@@ -25,7 +18,6 @@ class Settings:
     audience: frozenset[str] | None  # any one of them must be in `aud`; None: not compared
     issuer: str | None  # must equal `iss`; None: not compared
     leeway: float  # seconds forgiven on exp, nbf, iat
-    parse: Callable[[str], ScopeSet]  # the catalogue the scope claim is parsed with
     scope_claims: tuple[str, ...]  # where the scopes are, first present wins
 
 
@@ -34,7 +26,6 @@ def settings(
     audience: str | Collection[str] | None,
     issuer: str | None,
     leeway: float,
-    policy: Policy | None,
     scope_claims: str | tuple[str, ...],
 ) -> Settings:
     """Check a verifier's configuration; mistakes are TypeError or ValueError, never TokenError."""
@@ -54,4 +45,4 @@ def settings(
     names = (scope_claims,) if isinstance(scope_claims, str) else tuple(scope_claims)
     if not names or not all(isinstance(n, str) and n for n in names):
         raise TypeError("scope_claims must be a non-empty tuple of claim names")
-    return Settings(audiences, issuer, float(leeway), parse if policy is None else policy.parse, names)
+    return Settings(audiences, issuer, float(leeway), names)

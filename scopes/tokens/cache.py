@@ -13,7 +13,6 @@ from scopes.tokens.jwks import PublicKeys
 from scopes.tokens.verify import VerifiedToken, verify_with
 
 if TYPE_CHECKING:
-    from scopes.evaluate import Policy
     from scopes.tokens.keys import KeyRing
 
 __all__ = ["CACHE_SIZE", "CACHE_TOKEN_LENGTH", "TokenVerifier"]
@@ -37,7 +36,11 @@ class TokenVerifier:
     withdrawn stops verifying at once.
 
     >>> verifier = TokenVerifier(keys, audience="https://api", issuer="https://auth")  # doctest: +SKIP
-    >>> verifier.verify(token).scopes  # doctest: +SKIP
+    >>> verifier.verify(token).scope  # doctest: +SKIP
+    'user_id:pigeon read:preferences'
+
+    Only claims are kept, never what they mean: the scope text is read by whoever authorizes,
+    with the policy in force at that request.
     """
 
     def __init__(
@@ -47,7 +50,6 @@ class TokenVerifier:
         audience: str | Collection[str] | None,
         issuer: str | None,
         leeway: float = 30,
-        policy: Policy | None = None,
         cache_size: int = CACHE_SIZE,
         scope_claims: tuple[str, ...] = ("scope",),
         clock: Callable[[], float] = time.time,
@@ -56,9 +58,8 @@ class TokenVerifier:
             raise ValueError("cache_size must be zero (no cache) or more")
         self.keys = PublicKeys.load(keys)
         self.settings = settings(
-            audience=audience, issuer=issuer, leeway=leeway, policy=policy, scope_claims=scope_claims
+            audience=audience, issuer=issuer, leeway=leeway, scope_claims=scope_claims
         )
-        self.policy = policy
         self.cache_size = cache_size
         self._leeway = self.settings.leeway
         self._clock = clock

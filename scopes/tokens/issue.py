@@ -11,7 +11,7 @@ from typing import Any
 
 import jwt
 
-from scopes.evaluate import parse
+from scopes.syntax import validate
 from scopes.tokens.keys import KeyRing, SigningKey
 
 __all__ = ["REGISTERED_CLAIMS", "TOKEN_TYPE", "issue_token"]
@@ -43,7 +43,7 @@ def issue_token(
     `client_id`, `scope` (the scope string, runs of spaces made single), `iat` and `nbf` (`now`,
     whole seconds), `exp` (`iat` plus the lifetime rounded up to a whole second) and `jti`
     (128 random bits unless given). `extra_claims` may add claims but not replace these.
-    Raises ValueError for a scope string that does not parse or a lifetime that is not positive.
+    Raises ValueError for a scope string that is not well-formed or a lifetime that is not positive.
 
     >>> ring = KeyRing.open("/tmp/doc-keys")  # doctest: +SKIP
     >>> issue_token(ring, issuer="https://auth.example", subject="svc", audience="https://api",
@@ -65,7 +65,7 @@ def issue_token(
         raise ValueError("audience must be a non-empty string or a non-empty list of them")
     if not isinstance(scope, str):
         raise TypeError("scope must be a string")
-    parse(scope)  # ScopeSyntaxError (a ValueError) for a scope string no verifier would accept
+    validate(scope)  # ScopeSyntaxError (a ValueError) for a scope string no verifier would accept
     seconds = lifetime.total_seconds() if isinstance(lifetime, timedelta) else float(lifetime)
     if not (seconds > 0 and math.isfinite(seconds)):
         raise ValueError(f"lifetime must be positive, not {lifetime!r}")

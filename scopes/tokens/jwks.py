@@ -8,7 +8,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from scopes.errors import TokenError
 from scopes.tokens._jose import KeySet, VerificationKey, json_object, quoted, verification_key
@@ -132,7 +132,8 @@ class PublicKeys:
         if isinstance(source, (str, os.PathLike)):
             return cls.from_file(source)
         if hasattr(source, "key_set") and hasattr(source, "signing_key"):
-            return cls.from_ring(source)  # a KeyRing (not imported here: keys imports nothing of ours)
+            # a KeyRing (not imported here: the key directory is the signer's business)
+            return cls.from_ring(cast("KeyRing", source))
         raise TypeError(
             f"keys must be PublicKeys, a KeyRing, a JWKS dict, a URL or a file, not {type(source).__name__}"
         )
@@ -202,7 +203,7 @@ class _UrlKeys(PublicKeys):
         self.last_error: str | None = None
         self._clock = clock
         self._fetch = fetch
-        self._set: KeySet | None = None
+        self._latest: KeySet | None = None
         self._fetched_at: float | None = None  # last good fetch
         self._attempted_at: float | None = None  # last fetch, good or not
         self._missed_at: float | None = None  # last fetch an unknown kid caused
@@ -213,7 +214,7 @@ class _UrlKeys(PublicKeys):
         return self._current()
 
     def _current(self) -> KeySet:
-        current = self._set
+        current = self._latest
         if current is None:
             raise TokenError(
                 f"no keys to verify with: the JWKS at {quoted(self.url, 200)} could not be fetched"
@@ -235,9 +236,9 @@ class _UrlKeys(PublicKeys):
         return key
 
     def refresh(self) -> bool:
-        before = self._set.version if self._set is not None else 0
+        before = self._latest.version if self._latest is not None else 0
         self._fetch_now(self._clock(), wait=True)
-        return (self._set.version if self._set is not None else 0) != before
+        return (self._latest.version if self._latest is not None else 0) != before
 
     def _refresh_if_due(self, now: float) -> bool:
         """Fetch when stale (or never fetched); True when this call fetched."""
@@ -245,7 +246,7 @@ class _UrlKeys(PublicKeys):
             return False
         if self._attempted_at is not None and now - self._attempted_at < self.retry_seconds:
             return False
-        return self._fetch_now(now, wait=self._set is None)
+        return self._fetch_now(now, wait=self._latest is None)
 
     def _fetch_now(self, now: float, *, wait: bool) -> bool:
         """One fetch; others keep using the keys we have unless there are none (`wait`)."""
@@ -265,13 +266,13 @@ class _UrlKeys(PublicKeys):
                 self.last_error = f"{type(error).__name__}: {error}"
                 return True
             by_kid = {key.kid: key for key in keys}
-            old = self._set
+            old = self._latest
             same = old is not None and [(k, dict(v.jwk)) for k, v in old.by_kid.items()] == [
                 (k, dict(v.jwk)) for k, v in by_kid.items()
             ]
             if not same:
                 version = 1 if old is None else old.version + 1
-                self._set = KeySet(version, MappingProxyType(by_kid), tuple(k.jwk for k in keys))
+                self._latest = KeySet(version, MappingProxyType(by_kid), tuple(k.jwk for k in keys))
             self.skipped = skipped
             self._fetched_at = now
             self.last_error = None
@@ -312,7 +313,7 @@ def _parse(document: Mapping[str, Any], source: str) -> tuple[list[VerificationK
 def _fetch(url: str, timeout: float) -> bytes:
     request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": "scopes"})
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (scheme checked)
-        data = response.read(MAX_JWKS_BYTES + 1)
+        data: bytes = response.read(MAX_JWKS_BYTES + 1)
     if len(data) > MAX_JWKS_BYTES:
         raise ValueError(f"larger than {MAX_JWKS_BYTES} bytes")
     return data

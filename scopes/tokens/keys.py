@@ -22,6 +22,7 @@ import contextlib
 import json
 import os
 import secrets
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -44,10 +45,8 @@ from scopes.tokens._jose import (
     verification_key,
 )
 
-try:
+if sys.platform != "win32":  # elsewhere adding keys is not serialized across processes
     import fcntl
-except ImportError:  # pragma: no cover - not POSIX: adding keys is not serialized across processes
-    fcntl = None
 
 __all__ = ["DEFAULT_KEYS_DIR", "KEYS_ENV", "KeyInfo", "KeyRing", "KeyRingError", "SigningKey"]
 
@@ -319,7 +318,7 @@ class KeyRing:
         """Serialize adding keys across processes sharing the directory (flock on `.lock`)."""
         fd = os.open(self.path / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            if fcntl is not None:
+            if sys.platform != "win32":
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX)
                 except OSError:
@@ -393,6 +392,8 @@ def _load(file: Path, stamp: tuple[int, int, int]) -> _Entry:
     if alg not in ALGORITHMS:
         raise KeyRingError(f"{file}: 'alg' must be one of {', '.join(ALGORITHMS)}, not {alg!r}")
     try:
+        if not isinstance(created, str):
+            raise TypeError("not a string")
         moment = datetime.fromisoformat(created)
     except (TypeError, ValueError):
         raise KeyRingError(f"{file}: 'created' must be an ISO 8601 time, like 2025-01-31T12:00:00Z") from None

@@ -1,4 +1,4 @@
-"""Verifying access tokens: signature with a published key, RFC 9068 claims, then the scopes.
+"""Verifying access tokens: signature with a published key, RFC 9068 claims, then the scope text.
 
 Checks run in this order, each failing with its `TokenError.reason`: the token's shape
 (`malformed`: a string of at most 16 KiB, three base64url parts, JSON objects), the header
@@ -8,13 +8,17 @@ when the alg is not the one its key's type signs with), the signature (`bad-sign
 the claims (`missing-claim`, `malformed`, `wrong-issuer`, `wrong-audience`, `expired`,
 `not-yet-valid`, `malformed-scope`). Nothing about the claims is looked at before the signature
 holds.
+
+What the scopes mean is not decided here (DESIGN.md, "One owner per concept"): the scope claim is
+checked well-formed by the syntax owner and handed on as text, and whoever authorizes reads it
+with the policy in force at that request, so a policy reload gives a new scope meaning at once.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from types import MappingProxyType
@@ -24,13 +28,12 @@ from jwt.api_jws import PyJWS
 from jwt.exceptions import InvalidSignatureError
 
 from scopes.errors import ScopeSyntaxError, TokenError
-from scopes.model import ScopeSet
+from scopes.syntax import validate
 from scopes.tokens._jose import ALGORITHMS, b64url_decode, is_number, json_object, quoted
 from scopes.tokens._settings import Settings, settings
 from scopes.tokens.jwks import PublicKeys
 
 if TYPE_CHECKING:
-    from scopes.evaluate import Policy
     from scopes.tokens.keys import KeyRing
 
 __all__ = ["MAX_TOKEN_LENGTH", "TOKEN_TYPES", "VerifiedToken", "verify_token", "verify_with"]
@@ -48,15 +51,18 @@ def __dir__() -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class VerifiedToken:
-    """A token whose signature and claims held: who it is for and what it may do.
+    """A token whose signature and claims held: who it is for, and the scopes it carries.
 
-    `claims` is read-only: objects are mappings and arrays tuples (serialize it with
-    `json.dumps(token.claims, default=dict)`). `expires_at` and `issued_at` are NumericDates
-    (seconds since the epoch); `audiences` is `aud` as a tuple.
+    `scope` is the scope text of the first configured scope claim (an `scp` array joined with
+    spaces; "" when the token has none), well-formed but not interpreted: give it to
+    `Policy.authorize` or `Policy.parse` of the policy in force. `claims` is read-only: objects
+    are mappings and arrays tuples (serialize it with `json.dumps(token.claims, default=dict)`).
+    `expires_at` and `issued_at` are NumericDates (seconds since the epoch); `audiences` is
+    `aud` as a tuple.
     """
 
     claims: Mapping[str, Any] = field(repr=False)
-    scopes: ScopeSet
+    scope: str
     subject: str
     client_id: str
     expires_at: float
@@ -74,24 +80,21 @@ def verify_token(
     audience: str | Collection[str] | None,
     issuer: str | None,
     leeway: float = 30,
-    policy: Policy | None = None,
     scope_claims: tuple[str, ...] = ("scope",),
     now: float | None = None,
 ) -> VerifiedToken:
-    """Verify an access token and parse its scopes; raise TokenError saying why not.
+    """Verify an access token and check its scope text; raise TokenError saying why not.
 
     `keys` are the keys to trust (PublicKeys, a KeyRing, or a JWKS dict; build PublicKeys once
     and reuse it). `audience` (one string or several, any may match) and `issuer` must be
     passed: None skips that comparison, but the token must still carry `aud` and `iss`.
     `leeway` (seconds) forgives clock skew on `exp`, `nbf` and `iat`. The scopes come from the
     first of `scope_claims` the token has (`("scope", "scp")` also accepts the `scp` array or
-    string other issuers use; no such claim means no scopes), parsed with `policy`'s catalogue
-    or the bundled Courier one. `now` (seconds since the epoch) defaults to the current time.
-    Never raises anything but TokenError for what the token holds.
+    string other issuers use; no such claim means no scopes), checked well-formed and handed on
+    as text in `.scope`. `now` (seconds since the epoch) defaults to the current time. Never
+    raises anything but TokenError for what the token holds.
     """
-    checked = settings(
-        audience=audience, issuer=issuer, leeway=leeway, policy=policy, scope_claims=scope_claims
-    )
+    checked = settings(audience=audience, issuer=issuer, leeway=leeway, scope_claims=scope_claims)
     return verify_with(token, PublicKeys.load(keys), checked, time.time() if now is None else now)
 
 
@@ -165,7 +168,7 @@ def verify_with(token: object, keys: PublicKeys, config: Settings, now: float) -
     auds = _audience_claim(claims)
     exp = _time_claim(claims, "exp")
     iat = _time_claim(claims, "iat")
-    nbf = _time_claim(claims, "nbf", required=False)
+    nbf = _optional_time_claim(claims, "nbf")
     subject = _string_claim(claims, "sub")
     client_id = _string_claim(claims, "client_id")
     jti = _string_claim(claims, "jti")
@@ -191,10 +194,10 @@ def verify_with(token: object, keys: PublicKeys, config: Settings, now: float) -
             f"the token was issued in the future, at {_when(iat)} (now {_when(now)}, leeway {leeway:g} s)",
             reason="not-yet-valid",
         )
-    scopes = _scopes(claims, config.scope_claims, config.parse)
+    scope = _scope_text(claims, config.scope_claims)
     return VerifiedToken(
         claims=_frozen(claims),
-        scopes=scopes,
+        scope=scope,
         subject=subject,
         client_id=client_id,
         expires_at=exp,
@@ -230,21 +233,24 @@ def _audience_claim(claims: dict[str, Any]) -> tuple[str, ...]:
     return auds
 
 
-def _time_claim(claims: dict[str, Any], name: str, *, required: bool = True) -> float | None:
+def _time_claim(claims: dict[str, Any], name: str) -> float:
+    value = _optional_time_claim(claims, name)
+    if value is None:
+        raise TokenError(f"the token has no {name!r} claim", reason="missing-claim")
+    return value
+
+
+def _optional_time_claim(claims: dict[str, Any], name: str) -> float | None:
     value = claims.get(name)
     if value is None:
-        if required:
-            raise TokenError(f"the token has no {name!r} claim", reason="missing-claim")
         return None
     if not is_number(value):
         raise TokenError(f"the token's {name!r} claim must be a number of seconds", reason="malformed")
     return value
 
 
-def _scopes(
-    claims: dict[str, Any], names: tuple[str, ...], parse_scopes: Callable[[str], ScopeSet]
-) -> ScopeSet:
-    """The scopes of the first scope claim present; `scope` is a string (RFC 9068 §2.2.3),
+def _scope_text(claims: dict[str, Any], names: tuple[str, ...]) -> str:
+    """The scope text of the first scope claim present; `scope` is a string (RFC 9068 §2.2.3),
     other names (Okta's and Entra's `scp`) may also be an array of scope tokens."""
     for name in names:
         value = claims.get(name)
@@ -259,7 +265,7 @@ def _scopes(
         if type(value) is not str:
             raise TokenError(f"the token's {name!r} claim must be a string", reason="malformed-scope")
         try:
-            return parse_scopes(value)
+            validate(value)
         except ScopeSyntaxError as error:
             raise TokenError(
                 f"the token's {name!r} claim is not a valid scope string: {error.message}"
@@ -271,7 +277,8 @@ def _scopes(
                 f"the token's {name!r} claim could not be parsed ({type(error).__name__})",
                 reason="malformed-scope",
             ) from None
-    return ScopeSet()
+        return value
+    return ""
 
 
 def _frozen(value: Any) -> Any:
