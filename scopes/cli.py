@@ -12,17 +12,17 @@ from pathlib import Path
 
 import click
 
+from scopes._cli_common import ExitCode, UsageFailure, load_policy, policy_option
 from scopes._distribution import DISTRIBUTION, install_hint
+from scopes.analysis import commands as analysis_commands
 from scopes.decision import Decision
 from scopes.errors import TokenError
-from scopes._cli_common import ExitCode, UsageFailure, load_policy, policy_option
 from scopes.lint.config import ConfigError, find_config
 from scopes.lint.report import FORMATS, render, render_diff, render_statistics, summary
 from scopes.lint.rules import rules_for
 from scopes.lint.run import STDIN, FixMode, Outcome, lint_run
 from scopes.lint.sarif import sarif_log
 from scopes.lint.select import RuleSelection, SelectorError, parse_selectors
-from scopes.analysis import commands as analysis_commands
 from scopes.service import commands as service_commands
 
 __all__ = ["ExitCode", "main"]

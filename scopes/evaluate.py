@@ -15,7 +15,12 @@ from scopes.errors import ScopeSyntaxError
 from scopes.graphql import GraphQLRejection, root_operation
 from scopes.model import ScopeSet
 from scopes.policy.compile import Alternative, Route, Router
-from scopes.policy.load import LoadedPolicy, load_policy_dict, load_policy_file, load_policy_text
+from scopes.policy.load import (
+    LoadedPolicy,
+    load_policy_dict,
+    load_policy_file,
+    load_policy_text,
+)
 from scopes.policy.schema import PolicyModel
 
 if TYPE_CHECKING:
@@ -41,7 +46,7 @@ class Policy:
     True
     """
 
-    __slots__ = ("name", "file", "catalogue", "roles", "router", "model", "_parse", "_routes")
+    __slots__ = ("_parse", "_routes", "catalogue", "file", "model", "name", "roles", "router")
 
     def __init__(self, loaded: LoadedPolicy) -> None:
         self.name: str = loaded.name

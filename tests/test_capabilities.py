@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from scopes import Policy, ScopeSyntaxError
 from scopes.analysis.capabilities import capability_report
-from scopes.paths import canonical_segments
 from tests import strategies
 
 COURIER = Policy.courier()

@@ -151,7 +151,7 @@ def _irreducible(policy, scopes, calls):
     )
 
 
-def ScopeSetWithout(policy, scopes, scope):  # noqa: N802 - reads as a value
+def ScopeSetWithout(policy, scopes, scope):
     return policy.parse(" ".join(str(s) for s in scopes if s != scope))
 
 

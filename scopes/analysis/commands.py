@@ -11,7 +11,12 @@ import click
 
 from scopes._cli_common import ExitCode, UsageFailure, load_policy, policy_option
 from scopes.analysis.capabilities import Capability, capability_report
-from scopes.analysis.decision_log import LogSummary, Proposal, propose, read_decision_log
+from scopes.analysis.decision_log import (
+    LogSummary,
+    Proposal,
+    propose,
+    read_decision_log,
+)
 from scopes.analysis.minimal import LeastPrivilege, least_privilege
 from scopes.errors import ScopeSyntaxError
 from scopes.evaluate import Policy
@@ -126,8 +131,8 @@ def _from_log(policy: Policy, path: str, client: str | None, scope: str | None,
 
 def _proposal_lines(proposal: Proposal) -> list[str]:
     least = proposal.least
-    lines = [f"client {proposal.client_id}: {proposal.decisions:,} decisions, "
-             f"{len(proposal.calls) + len(proposal.granted_only)} distinct calls allowed"]
+    lines = [(f"client {proposal.client_id}: {proposal.decisions:,} decisions, "
+             f"{len(proposal.calls) + len(proposal.granted_only)} distinct calls allowed")]
     if least.scopes is not None:
         lines.append(f"  least privilege: {least.scopes}")
     for item in least.impossible:
@@ -204,7 +209,7 @@ def can(scope: str, policy_path: str | None, as_json: bool) -> int:
         return ExitCode.OK
     width = max((len(str(c)) for c in report.capabilities), default=0)
     for capability in report.capabilities:
-        click.echo(f"{str(capability):<{width}}  {_via(capability)}")
+        click.echo(f"{capability!s:<{width}}  {_via(capability)}")
     if not report.capabilities:
         click.echo("no route of this policy: the token can call nothing")
     for idle in report.idle:

@@ -85,7 +85,7 @@ def read_decision_log(lines: Iterable[str], *, client: str | None = None) -> Log
     clients = summary.clients
     loads = json.loads
     number = 0
-    for number, line in enumerate(lines, 1):  # noqa: B007 - the count is the last number
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
@@ -178,7 +178,7 @@ def propose(
             calls[Call(method, path)] = None
     token = policy.parse(current) if current is not None else policy.parse(" ".join(seen))
     if user is None and token.user_ids:
-        user = sorted(token.user_ids)[0]
+        user = min(token.user_ids)
     least = least_privilege(policy, calls, user=user, granted=granted)
     proposed = least.scopes if least.scopes is not None else policy.parse("")
     beyond = policy.parse(" ".join(str(s) for s in token.scopes if not proposed.covers_scope(s)))

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scopes.analysis.calls import Call, Needs, Option, Requirement, needs_of
+from scopes.analysis.calls import Call, Option, Requirement, needs_of
 from scopes.model import ScopeSet
 from scopes.policy.compile import Route
 
