@@ -23,6 +23,7 @@ from scopes.lint.rules import rules_for
 from scopes.lint.run import STDIN, FixMode, Outcome, lint_run
 from scopes.lint.sarif import sarif_log
 from scopes.lint.select import RuleSelection, SelectorError, parse_selectors
+from scopes.policytest import command as policytest_command
 from scopes.service import commands as service_commands
 
 __all__ = ["ExitCode", "main"]
@@ -316,6 +317,7 @@ cli.add_command(service_commands.clients)
 cli.add_command(service_commands.keys)
 cli.add_command(analysis_commands.minimal)
 cli.add_command(analysis_commands.can)
+cli.add_command(policytest_command.test)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
