@@ -132,8 +132,10 @@ def test_commits_through_the_hook_pinned_as_documented(tmp_path):
     autoupdate --freeze` (a release tag's commit sha), the hook installed into git: a commit of
     a bad file fails with the finding, the fixed commit passes.
 
-    Takes a while once: pre-commit builds the hook's virtualenv and pip-installs the project.
-    `scopes-test` joins this test when the `scopes test` command exists.
+    Then `scopes-test`: a policy and a separate test file that names it pass; an edit of the
+    policy alone that breaks a case of the test file is refused with the case's file and line.
+
+    Takes a while once: pre-commit builds each hook's virtualenv and pip-installs the project.
     """
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
@@ -181,4 +183,31 @@ def test_commits_through_the_hook_pinned_as_documented(tmp_path):
     accepted = commit("clients")
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     assert re.search(r"scopes lint\.+Passed", accepted.stdout + accepted.stderr)
+    assert re.search(r"scopes test\.+\(no files to check\)Skipped", accepted.stdout + accepted.stderr)
     assert _git(repo, env, "log", "--format=%s").stdout == "clients\n"
+
+    courier = (ROOT / "scopes" / "policy" / "courier.toml").read_text(encoding="utf-8")
+    (repo / "policy.toml").write_text(courier.split("\n[[tests]]\n", 1)[0])
+    (repo / "checks").mkdir()
+    (repo / "checks" / "policy.tests.toml").write_text(
+        'policy = "../policy.toml"\n\n[[tests]]\nname = "brand readers read one brand"\n'
+        'scope = "read:brands:acme"\nrequest = "GET /brands/acme"\nexpect = "allow"\n\n'
+        '[[tests]]\nname = "a malformed token is denied"\nscope = "read::brands"\n'
+        'request = "GET /brands"\nexpect = "deny"\ncode = "malformed-scopes"\n'
+    )
+    tested = commit("policy")
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert re.search(r"scopes test\.+Passed", tested.stdout + tested.stderr)
+
+    (repo / "policy.toml").write_text((repo / "policy.toml").read_text().replace(
+        'any_of = ["read:brands", "read:brands:{id}"]', 'any_of = ["read:brands"]'))
+    _git(repo, env, "add", "policy.toml")
+    narrowed = subprocess.run(["git", "commit", "-m", "narrower"], cwd=repo, env=env,
+                             capture_output=True, text=True, timeout=900)
+    assert narrowed.returncode == 1, narrowed.stdout + narrowed.stderr
+    output = narrowed.stdout + narrowed.stderr
+    assert re.search(r"scopes test\.+Failed", output)
+    assert ("checks/policy.tests.toml:3: brand readers read one brand: expected allow, got deny: "
+            "denied: GET /brands/acme needs read:brands; the token has read:brands:acme\n"
+            "1 passed, 1 failed\n") in output
+    assert _git(repo, env, "log", "--format=%s").stdout == "policy\nclients\n"
