@@ -243,3 +243,44 @@ def analysis_tokens(draw, policy):
         st.just("zz:unknown"),
     )
     return " ".join(draw(st.lists(words, max_size=5)))
+
+
+_json_numbers = st.one_of(
+    st.integers(-(10**12), 10**12).map(str),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.sampled_from(["0", "-0", "1e5", "1E-3", "2.5e+10", "01", "1.", ".5", "1e", "--1", "NaN",
+                     "Infinity", "1, \"x\": 2", "{}"]),
+)
+_log_values = st.one_of(
+    st.sampled_from(["allow", "deny", "GET", "/brands/acme", "c1", "allowed: GET /brands matches "
+                     "GET /brands; granted by read:brands", ", \"latency_us\": 1}", "{\"time\": 1, "]),
+    st.text(max_size=12), st.none(), st.integers(0, 500), st.lists(st.integers(), max_size=2),
+)
+
+
+@st.composite
+def decision_log_lines(draw):
+    """A decision-log line as the gateway writes one (`{"time": T, ..., "latency_us": L}`),
+    with odd numbers for T and L, odd or missing members, and now and then cut, padded or
+    extended: what a log file may hold."""
+    import json
+
+    entry = {"decision": draw(st.sampled_from(["allow", "deny", "maybe"])), "status": 200,
+             "method": "GET", "path": "/brands/acme", "rule": "GET /brands/{id}",
+             "reason": "allowed: GET /brands/acme matches GET /brands/{id}; granted by read:brands",
+             "subject": "s", "client_id": "c1"}
+    for key in draw(st.lists(st.sampled_from(sorted(entry) + ["time", "latency_us"]), max_size=3)):
+        if draw(st.booleans()):
+            entry.pop(key, None)
+        else:
+            entry[key] = draw(_log_values)
+    middle = json.dumps(entry)[1:-1]
+    line = f'{{"time": {draw(_json_numbers)}, {middle}, "latency_us": {draw(_json_numbers)}}}'
+    cut = draw(st.sampled_from(["", "cut", "pad", "more"]))
+    if cut == "cut":
+        line = line[: draw(st.integers(0, len(line)))]
+    elif cut == "pad":
+        line = draw(st.sampled_from([" ", "\t", "\r", "  \n", "x"])) + line
+    elif cut == "more":
+        line += draw(st.sampled_from([" ", "\r\n", "}", ",", " x", '{"a": 1}']))
+    return line
