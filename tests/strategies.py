@@ -252,8 +252,8 @@ _json_numbers = st.one_of(
                      "Infinity", "1, \"x\": 2", "{}"]),
 )
 _log_values = st.one_of(
-    st.sampled_from(["allow", "deny", "GET", "/brands/acme", "c1", "allowed: GET /brands matches "
-                     "GET /brands; granted by read:brands", ", \"latency_us\": 1}", "{\"time\": 1, "]),
+    st.sampled_from(["allow", "deny", "GET", "/brands/acme", "c1", ("allowed: GET /brands matches "
+                     "GET /brands; granted by read:brands"), ", \"latency_us\": 1}", "{\"time\": 1, "]),
     st.text(max_size=12), st.none(), st.integers(0, 500), st.lists(st.integers(), max_size=2),
 )
 
