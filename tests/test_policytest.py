@@ -88,13 +88,25 @@ def test_failing_cases_are_named_at_their_line(tmp_path, capsys):
     )
 
 
-def test_a_test_file_names_its_policy_relative_to_itself(tmp_path, capsys):
+TEST_FILES = [
+    pytest.param("checks/api.tests.toml", 'policy = "../policies/api.toml"\n\n'
+                 '[[tests]]\nscope = "read:things:t1"\nrequest = "GET /things/t1"\nexpect = "allow"\n\n'
+                 '[[tests]]\nscope = ""\nrequest = "GET /things/t1?x=1"\nexpect = "deny"\n'
+                 'code = "insufficient-scope"\n', id="relative-to-itself"),
+    pytest.param("courier.tests.toml", f'policy = "{COURIER_FILE}"\n\n'
+                 '[[tests]]\nname = "messages by a table"\nscope = "user_id:u read:messages"\n'
+                 'request = "POST /client/q"\nbody = { query = "{ messages { id } }" }\nexpect = "allow"\n\n'
+                 '[[tests]]\nname = "a raw space"\nscope = "read:brands"\nrequest = "GET /brands/a b"\n'
+                 'expect = "deny"\ncode = "bad-path"\n', id="body-table-and-spaces"),
+]
+
+
+@pytest.mark.parametrize(("name", "text"), TEST_FILES)
+def test_a_test_file_runs_against_the_policy_it_names(name, text, tmp_path, capsys):
+    """`policy` is relative to the test file (an absolute path stays one); a body may be a
+    table; a request's target keeps its spaces, for the engine to judge."""
     _write(tmp_path, "policies/api.toml", POLICY.split("[[tests]]")[0])
-    tests = _write(tmp_path, "checks/api.tests.toml", (
-        'policy = "../policies/api.toml"\n\n'
-        '[[tests]]\nscope = "read:things:t1"\nrequest = "GET /things/t1"\nexpect = "allow"\n\n'
-        '[[tests]]\nscope = ""\nrequest = "GET /things/t1?x=1"\nexpect = "deny"\ncode = "insufficient-scope"\n'
-    ))
+    tests = _write(tmp_path, name, text)
     assert main(["test", str(tests)]) == 0
     assert capsys.readouterr().out == "2 passed, 0 failed\n"
 
@@ -245,18 +257,6 @@ def test_inline_tests_and_ignored_files(tmp_path, capsys, monkeypatch):
         "read:things or read:things:t1; the token has no scopes\n"
         "0 passed, 1 failed\n"
     )
-
-
-def test_a_body_may_be_a_table_and_a_request_keeps_its_spaces(tmp_path, capsys):
-    tests = _write(tmp_path, "courier.tests.toml", (
-        f'policy = "{COURIER_FILE}"\n\n'
-        '[[tests]]\nname = "messages by a table"\nscope = "user_id:u read:messages"\n'
-        'request = "POST /client/q"\nbody = { query = "{ messages { id } }" }\nexpect = "allow"\n\n'
-        '[[tests]]\nname = "a raw space"\nscope = "read:brands"\nrequest = "GET /brands/a b"\n'
-        'expect = "deny"\ncode = "bad-path"\n'
-    ))
-    assert main(["test", str(tests)]) == 0
-    assert capsys.readouterr().out == "2 passed, 0 failed\n"
 
 
 def test_nothing_to_run_says_so(tmp_path, capsys, monkeypatch):

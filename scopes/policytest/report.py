@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from scopes._github import annotation
 from scopes.policytest.run import CaseResult, FileError, TestRun
 
 __all__ = ["FORMATS", "Output", "render"]
@@ -75,13 +76,4 @@ def _as_dict(result: CaseResult) -> dict[str, object]:
 
 
 def _annotation(file: str, line: int | None, message: str) -> str:
-    """A workflow command (GitHub Actions, "Setting an error message"), escaped as it requires."""
-    where = f"file={_escape(file, True)}" + ("" if line is None else f",line={line}")
-    return f"::error {where},title=scopes test::{_escape(message, False)}"
-
-
-def _escape(text: str, is_property: bool) -> str:
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    if is_property:
-        text = text.replace(":", "%3A").replace(",", "%2C")
-    return text
+    return annotation("error", {"file": file, "line": line, "title": "scopes test"}, message)
