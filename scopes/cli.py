@@ -1,4 +1,5 @@
-"""The `scopes` command: check and explain decisions, list a policy's routes, lint scope strings."""
+"""The `scopes` command: check and explain decisions, list a policy's routes, lint scope strings;
+the service, analysis and policy-test commands are added from their own modules."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import click
 
 from scopes._cli_common import ExitCode, UsageFailure, load_policy, policy_option
 from scopes._distribution import DISTRIBUTION, install_hint
+from scopes.analysis import commands as analysis_commands
 from scopes.decision import Decision
 from scopes.errors import TokenError
 from scopes.lint.config import ConfigError, find_config
@@ -23,6 +25,7 @@ from scopes.lint.rules import rules_for
 from scopes.lint.run import STDIN, FixMode, Outcome, lint_run
 from scopes.lint.sarif import sarif_log
 from scopes.lint.select import RuleSelection, SelectorError, parse_selectors
+from scopes.policytest import command as policytest_command
 from scopes.service import commands as service_commands
 
 __all__ = ["ExitCode", "main"]
@@ -316,6 +319,9 @@ def _project_url() -> str | None:
 cli.add_command(service_commands.serve)
 cli.add_command(service_commands.clients)
 cli.add_command(service_commands.keys)
+cli.add_command(analysis_commands.minimal)
+cli.add_command(analysis_commands.can)
+cli.add_command(policytest_command.test)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

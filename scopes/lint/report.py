@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from scopes._github import annotation
 from scopes.lint.codes import CODES
 from scopes.lint.diagnostic import Diagnostic
 
@@ -91,7 +92,7 @@ def render(findings: Iterable[Finding], output: str) -> list[str]:
             for f in findings]
 
 
-def _as_dict(finding: Finding) -> dict:
+def _as_dict(finding: Finding) -> dict[str, object]:
     d = finding.diagnostic
     return {
         "path": finding.path,
@@ -117,15 +118,7 @@ def _annotation(finding: Finding) -> str:
         "endColumn": finding.end_column,
         "title": d.code,
     }
-    shown = ",".join(f"{name}={_escape(str(value), True)}" for name, value in properties.items())
-    return f"::{_ANNOTATION[d.severity]} {shown}::{_escape(d.message, False)}"
-
-
-def _escape(text: str, is_property: bool) -> str:
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    if is_property:
-        text = text.replace(":", "%3A").replace(",", "%2C")
-    return text
+    return annotation(_ANNOTATION[d.severity], properties, d.message)
 
 
 def render_statistics(findings: Iterable[Finding], output: str) -> list[str]:
