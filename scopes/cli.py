@@ -1,4 +1,5 @@
-"""The `scopes` command: check and explain decisions, list a policy's routes, lint scope strings."""
+"""The `scopes` command: check and explain decisions, list a policy's routes, lint scope strings;
+the service, analysis and policy-test commands are added from their own modules."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import click
 
 from scopes._cli_common import ExitCode, UsageFailure, load_policy, policy_option
 from scopes._distribution import DISTRIBUTION, install_hint
+from scopes.analysis import commands as analysis_commands
 from scopes.decision import Decision
 from scopes.diff_command import diff_command
 from scopes.errors import TokenError
@@ -27,6 +29,7 @@ from scopes.lint.sarif import sarif_log
 from scopes.lint.select import RuleSelection, SelectorError, parse_selectors
 from scopes.openapi.command import import_openapi_command
 from scopes.policy.compile import ANY_TOKEN, Alternative
+from scopes.policytest import command as policytest_command
 from scopes.service import commands as service_commands
 
 __all__ = ["ExitCode", "main"]
@@ -334,6 +337,9 @@ cli.add_command(service_commands.clients)
 cli.add_command(service_commands.keys)
 cli.add_command(import_openapi_command)
 cli.add_command(diff_command)
+cli.add_command(analysis_commands.minimal)
+cli.add_command(analysis_commands.can)
+cli.add_command(policytest_command.test)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 import click
 
 from scopes._cli_common import ExitCode, UsageFailure
+from scopes._github import annotation
 from scopes.diff import FAIL_ON, Finding, Side, diff, fails, load_side
 from scopes.errors import PolicyError
-from scopes.lint.report import annotation
 from scopes.openapi.command import scheme_scope_option, scheme_scopes
 
 __all__ = ["diff_command", "render"]
@@ -44,8 +44,8 @@ def render(findings: Sequence[Finding], old: Side, new: Side, output: str) -> li
     for f in findings:
         path, line = _place(f, old, new)
         if output == "github":
-            lines.append(annotation(_LEVEL[f.severity], f"{f.rule}: {f.message}", file=path,
-                                    line=line, title=f"scopes diff: {f.kind}"))
+            properties = {"file": path, "line": line, "title": f"scopes diff: {f.kind}"}
+            lines.append(annotation(_LEVEL[f.severity], properties, f"{f.rule}: {f.message}"))
         else:
             where = path if line is None else f"{path}:{line}"
             lines.append(f"{where}: {f.severity}: {f.kind}: {f.rule}: {f.message}")

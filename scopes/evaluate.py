@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 import urllib.parse
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scopes.catalogue import Catalogue
 from scopes.decision import Code, Decision, shown
@@ -22,6 +22,10 @@ from scopes.policy.load import (
     load_policy_text,
 )
 from scopes.policy.schema import PolicyModel
+
+if TYPE_CHECKING:
+    from scopes.analysis.calls import Call
+    from scopes.analysis.capabilities import Capability
 
 __all__ = ["Policy", "parse"]
 
@@ -115,6 +119,27 @@ class Policy:
 
     def iter_routes(self) -> Iterator[Route]:
         return iter(self.router.routes)
+
+    # -- analysis (DESIGN.md, "Analysis"): the questions live in scopes.analysis ---------------
+
+    def minimal_scopes(self, calls: Iterable[Call | str], *, user: str | None = None) -> ScopeSet:
+        """The smallest scope set this policy allows for every call (`"GET /brands/acme"`,
+        `"POST /client/q messages"`): fewest scopes, then the narrowest. Raises
+        ImpossibleCalls (a ValueError) naming each call no scope set can allow, and why.
+
+        `user`: the user id to add when a scope grants only beside some user id and the set
+        holds none (otherwise an id the calls name serves; with neither, the call is impossible).
+        """
+        from scopes.analysis.minimal import minimal_scopes
+
+        return minimal_scopes(self, calls, user=user)
+
+    def capabilities(self, scopes: str | ScopeSet) -> list[Capability]:
+        """Every route and GraphQL root field a token with these scopes can call, ids filled
+        in where the token fixes them and `{param}` where any value passes."""
+        from scopes.analysis.capabilities import capabilities
+
+        return capabilities(self, scopes)
 
     # -- deciding ------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from scopes._github import annotation
 from scopes.lint.codes import CODES
 from scopes.lint.diagnostic import Diagnostic
 
@@ -17,7 +18,6 @@ __all__ = [
     "FORMATS",
     "Finding",
     "Lines",
-    "annotation",
     "in_string",
     "render",
     "render_diff",
@@ -92,7 +92,7 @@ def render(findings: Iterable[Finding], output: str) -> list[str]:
             for f in findings]
 
 
-def _as_dict(finding: Finding) -> dict:
+def _as_dict(finding: Finding) -> dict[str, object]:
     d = finding.diagnostic
     return {
         "path": finding.path,
@@ -118,25 +118,7 @@ def _annotation(finding: Finding) -> str:
         "endColumn": finding.end_column,
         "title": d.code,
     }
-    return annotation(_ANNOTATION[d.severity], d.message, **properties)
-
-
-def annotation(level: str, message: str, **properties: object) -> str:
-    """One GitHub Actions workflow command, `::error file=F,line=N::message` ("Setting an error
-    message"), escaped as the runner reads it; `level` is error, warning or notice, and a
-    property that is None is left out."""
-    shown = ",".join(
-        f"{name}={_escape(str(value), True)}" for name, value in properties.items()
-        if value is not None
-    )
-    return f"::{level} {shown}::{_escape(message, False)}"
-
-
-def _escape(text: str, is_property: bool) -> str:
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    if is_property:
-        text = text.replace(":", "%3A").replace(",", "%2C")
-    return text
+    return annotation(_ANNOTATION[d.severity], properties, d.message)
 
 
 def render_statistics(findings: Iterable[Finding], output: str) -> list[str]:
