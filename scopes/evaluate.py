@@ -184,10 +184,10 @@ class Policy:
                 if alt.met(grants, user_ids, segments):
                     return Decision.allow(route, segments, token, (alt,), method, path)
             return Decision.insufficient(route, segments, token, (alternatives,), method, path)
-        except Exception as error:  # noqa: BLE001 - authorize never raises: deny, and say so
+        except Exception:  # noqa: BLE001 - authorize never raises: deny, and say so
             return Decision.deny(
                 Code.INTERNAL_ERROR,
-                f"could not evaluate ({type(error).__name__}); denied to be safe",
+                "could not evaluate the request; denied to be safe",
                 method,
                 path,
             )
