@@ -1,4 +1,5 @@
-"""The `scopes` command: check and explain decisions, list a policy's routes, lint scope strings."""
+"""The `scopes` command: check and explain decisions, list a policy's routes, lint scope strings;
+the service, analysis and policy-test commands are added from their own modules."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ import click
 
 from scopes._cli_common import ExitCode, UsageFailure, load_policy, policy_option
 from scopes._distribution import DISTRIBUTION, install_hint
+from scopes.analysis import commands as analysis_commands
 from scopes.decision import Decision
+from scopes.diff_command import diff_command
 from scopes.errors import TokenError
 from scopes.lint.config import ConfigError, find_config
 from scopes.lint.report import FORMATS, render, render_diff, render_statistics, summary
@@ -24,6 +27,9 @@ from scopes.lint.rules import rules_for
 from scopes.lint.run import STDIN, FixMode, Outcome, lint_run
 from scopes.lint.sarif import sarif_log
 from scopes.lint.select import RuleSelection, SelectorError, parse_selectors
+from scopes.openapi.command import import_openapi_command
+from scopes.policy.compile import ANY_TOKEN, Alternative
+from scopes.policytest import command as policytest_command
 from scopes.service import commands as service_commands
 
 __all__ = ["ExitCode", "main"]
@@ -166,23 +172,35 @@ def explain(as_json: bool, **options: Unpack[_Request]) -> int:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 def routes(policy_path: str | None, as_json: bool) -> int:
     """Print the policy's compiled route table."""
-    rows = []
+    rows: list[tuple[str, str, tuple[Alternative, ...]]] = []
     for route in load_policy(policy_path).routes:
         if route.graphql is not None:
             for operation, fields in route.graphql.operations.items():
                 for name, alternatives in fields.items():
                     rows.append((route.method, f"{route.template} (GraphQL {operation}.{name})",
-                                 [alt.text for alt in alternatives]))
+                                 alternatives))
         else:
-            rows.append((route.method, route.template, [alt.text for alt in route.alternatives]))
+            rows.append((route.method, route.template, route.alternatives))
     if as_json:
-        click.echo(json.dumps([{"method": m, "path": p, "any_of": a} for m, p, a in rows]))
+        click.echo(json.dumps([_route_row(m, p, a) for m, p, a in rows]))
         return ExitCode.OK
     width = max((len(p) for _, p, _ in rows), default=0)
-    for method, path, any_of in rows:
-        needs = " | ".join(any_of) if any_of else "(public)"
+    for method, path, alternatives in rows:
+        needs = " | ".join(alt.text for alt in alternatives) if alternatives else "(public)"
         click.echo(f"{method:<7} {path:<{width}}  {needs}")
     return ExitCode.OK
+
+
+def _route_row(method: str, path: str, alternatives: tuple[Alternative, ...]) -> dict[str, Any]:
+    """A route as JSON: `any_of` holds scope strings, so `authenticated = true` is `[""]` (the
+    empty string meets it), flagged as such, and a public route `[]`, flagged too."""
+    row: dict[str, Any] = {"method": method, "path": path,
+                           "any_of": [alt.text if alt.needs else "" for alt in alternatives]}
+    if alternatives == ANY_TOKEN:
+        row["authenticated"] = True
+    elif not alternatives:
+        row["public"] = True
+    return row
 
 
 @cli.command()
@@ -337,6 +355,11 @@ def _project_url() -> str | None:
 cli.add_command(service_commands.serve)
 cli.add_command(service_commands.clients)
 cli.add_command(service_commands.keys)
+cli.add_command(import_openapi_command)
+cli.add_command(diff_command)
+cli.add_command(analysis_commands.minimal)
+cli.add_command(analysis_commands.can)
+cli.add_command(policytest_command.test)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

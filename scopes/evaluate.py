@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scopes.catalogue import Catalogue
 from scopes.decision import Code, Decision, shown
@@ -15,8 +15,17 @@ from scopes.errors import ScopeSyntaxError
 from scopes.graphql import GraphQLRejection, root_operation
 from scopes.model import ScopeSet
 from scopes.policy.compile import Alternative, Route, Router
-from scopes.policy.load import LoadedPolicy, load_policy_dict, load_policy_file, load_policy_text
+from scopes.policy.load import (
+    LoadedPolicy,
+    load_policy_dict,
+    load_policy_file,
+    load_policy_text,
+)
 from scopes.policy.schema import PolicyModel
+
+if TYPE_CHECKING:
+    from scopes.analysis.calls import Call
+    from scopes.analysis.capabilities import Capability
 
 __all__ = ["Policy", "parse"]
 
@@ -37,7 +46,7 @@ class Policy:
     True
     """
 
-    __slots__ = ("name", "file", "catalogue", "roles", "router", "model", "_parse", "_routes")
+    __slots__ = ("_parse", "_routes", "catalogue", "file", "model", "name", "roles", "router")
 
     def __init__(self, loaded: LoadedPolicy) -> None:
         self.name: str = loaded.name
@@ -74,6 +83,30 @@ class Policy:
     def from_dict(cls, data: dict[str, Any], *, file: str = "<dict>") -> Policy:
         return cls(load_policy_dict(data, file=file))
 
+    @classmethod
+    def from_openapi(
+        cls,
+        source: str | Path | Mapping[str, Any],
+        *,
+        scheme_scopes: Mapping[str, str] | None = None,
+        public_by_default: bool = False,
+        skip_unsupported: bool = False,
+    ) -> Policy:
+        """The policy an OpenAPI 3.0 or 3.1 document describes (a JSON or YAML file, or a dict).
+
+        Exactly as `scopes import-openapi` imports it (DESIGN.md, "Import"); raises
+        `scopes.openapi.OpenAPIError` (a PolicyError) naming the JSON pointer at fault.
+        """
+        from scopes.openapi import import_openapi
+
+        imported = import_openapi(
+            source,
+            scheme_scopes=scheme_scopes,
+            public_by_default=public_by_default,
+            skip_unsupported=skip_unsupported,
+        )
+        return cls(imported.loaded)
+
     # -- scopes --------------------------------------------------------------------------------
 
     def parse(self, text: str) -> ScopeSet:
@@ -86,6 +119,27 @@ class Policy:
 
     def iter_routes(self) -> Iterator[Route]:
         return iter(self.router.routes)
+
+    # -- analysis (DESIGN.md, "Analysis"): the questions live in scopes.analysis ---------------
+
+    def minimal_scopes(self, calls: Iterable[Call | str], *, user: str | None = None) -> ScopeSet:
+        """The smallest scope set this policy allows for every call (`"GET /brands/acme"`,
+        `"POST /client/q messages"`): fewest scopes, then the narrowest. Raises
+        ImpossibleCalls (a ValueError) naming each call no scope set can allow, and why.
+
+        `user`: the user id to add when a scope grants only beside some user id and the set
+        holds none (otherwise an id the calls name serves; with neither, the call is impossible).
+        """
+        from scopes.analysis.minimal import minimal_scopes
+
+        return minimal_scopes(self, calls, user=user)
+
+    def capabilities(self, scopes: str | ScopeSet) -> list[Capability]:
+        """Every route and GraphQL root field a token with these scopes can call, ids filled
+        in where the token fixes them and `{param}` where any value passes."""
+        from scopes.analysis.capabilities import capabilities
+
+        return capabilities(self, scopes)
 
     # -- deciding ------------------------------------------------------------------------------
 
@@ -130,10 +184,10 @@ class Policy:
                 if alt.met(grants, user_ids, segments):
                     return Decision.allow(route, segments, token, (alt,), method, path)
             return Decision.insufficient(route, segments, token, (alternatives,), method, path)
-        except Exception as error:
+        except Exception:  # noqa: BLE001 - authorize never raises: deny, and say so
             return Decision.deny(
                 Code.INTERNAL_ERROR,
-                f"could not evaluate ({type(error).__name__}); denied to be safe",
+                "could not evaluate the request; denied to be safe",
                 method,
                 path,
             )

@@ -28,6 +28,7 @@ from scopes.errors import ScopeSyntaxError
 __all__ = [
     "GRAMMAR_FILE",
     "grammar_text",
+    "is_single_token",
     "is_well_formed",
     "scope_tokens",
     "scope_words",
@@ -100,6 +101,11 @@ def _acceptor(lark: Lark) -> re.Pattern[str]:
 def is_well_formed(text: str) -> bool:
     """Whether `text` is a scope string RFC 6749 §3.3 (as DESIGN.md reads it) allows."""
     return _recognizer().accept.fullmatch(text) is not None
+
+
+def is_single_token(text: str) -> bool:
+    """Whether `text` is exactly one scope token (a catalogue name, a principal), no spaces."""
+    return bool(text) and SEPARATOR not in text and is_well_formed(text)
 
 
 def validate(text: str) -> None:

@@ -77,7 +77,7 @@ def test_broken_policy_exits_2_with_location(tmp_path, capsys):
     for command in (["check", "--scope", "x", "GET", "/x"], ["routes"], ["explain", "--scope", "x", "GET", "/"]):
         assert main([*command, "--policy", str(policy)]) == 2
         err = capsys.readouterr().err
-        assert f"{policy}:1: endpoints[0]: unknown scope 'read:nope'" in err
+        assert f"{policy}:4: endpoints[0]: unknown scope 'read:nope'" in err
 
 
 def test_explain(capsys):
@@ -95,6 +95,25 @@ def test_routes(tmp_path, capsys):
     assert main(["routes", "--json"]) == 0
     table = json.loads(capsys.readouterr().out)
     assert {"method": "GET", "path": "/brands", "any_of": ["read:brands"]} in table
+
+
+def test_routes_json_flags_authenticated_and_public_rows(tmp_path, capsys):
+    """`any_of` holds scope strings: `authenticated = true` is the empty one, which every token
+    meets, never display words a reader could take for scopes."""
+    policy = tmp_path / "policy.toml"
+    policy.write_text('version = 1\n[scopes.admin]\n'
+                      '[[endpoints]]\nmethods = ["GET"]\npath = "/me"\nauthenticated = true\n'
+                      '[[endpoints]]\nmethods = ["GET"]\npath = "/health"\npublic = true\n'
+                      '[[endpoints]]\nmethods = ["GET"]\npath = "/admin"\nany_of = ["admin"]\n')
+    assert main(["routes", "--policy", str(policy)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "GET     /me      any valid token", "GET     /health  (public)", "GET     /admin   admin"]
+    assert main(["routes", "--json", "--policy", str(policy)]) == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {"method": "GET", "path": "/me", "any_of": [""], "authenticated": True},
+        {"method": "GET", "path": "/health", "any_of": [], "public": True},
+        {"method": "GET", "path": "/admin", "any_of": ["admin"]},
+    ]
 
 
 def test_help_and_module_entry_point():

@@ -36,6 +36,12 @@ SHAPES = {
     "lint: unknown scopes, many colons": (
         "' '.join(['x:' * (n // 10) + 'y'] * 10)", "scopes.lint", 100_000,
     ),
+    "load: a policy file of many routes (each placed at its line)": (
+        ("'version = 1\\n[scopes.a]\\n[scopes.b]\\n' + ''.join('[[endpoints]]\\nmethods = [\"GET\"]\\n"
+         "path = \"/r%d/{id}\"\\nany_of = [\"a\", \"b\"]\\n' % i for i in range(n))"),
+        "scopes.Policy.from_toml",
+        300,
+    ),
     "authorize: a token of many scopes": (
         "' '.join(['read:brands:b%d' % i for i in range(n)])",
         "lambda text: policy.authorize(text, 'GET', '/brands/zzz')",
@@ -83,7 +89,7 @@ CHILD = textwrap.dedent(
 def test_ten_times_the_input_costs_at_most_about_twelve_times_the_time(shape):
     build, run, n = SHAPES[shape]
     out = subprocess.run([sys.executable, "-c", CHILD, json.dumps([build, run, n])],
-                         capture_output=True, text=True, timeout=300)
+                         capture_output=True, text=True, timeout=300, check=False)
     assert out.returncode == 0, out.stderr
     small, large = json.loads(out.stdout)
     # A floor of 2 ms for the small input keeps timer and interpreter noise out of the ratio.
@@ -127,6 +133,6 @@ GRAPHQL_CHILD = textwrap.dedent(
 @pytest.mark.parametrize("shape", list(LARGEST_GRAPHQL))
 def test_the_largest_graphql_documents_the_limits_let_through_cost_little(shape):
     out = subprocess.run([sys.executable, "-c", GRAPHQL_CHILD, LARGEST_GRAPHQL[shape]],
-                         capture_output=True, text=True, timeout=120)
+                         capture_output=True, text=True, timeout=120, check=False)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) < 0.25, shape

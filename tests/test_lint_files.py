@@ -359,6 +359,16 @@ def test_a_toml_data_file_is_not_a_policy():
     assert placed("b.toml", '[scopes]\nweb = "read:brand"\n') == []  # `web` is no lint key
 
 
+def test_the_cases_of_a_policy_test_file_are_tokens_under_test():
+    """`scope = "read::x"` in a test file's `[[tests]]` is a malformed token on purpose, as in a
+    policy's own `[[tests]]`; a scope key elsewhere in the file, or in data that names no
+    policy, is still linted."""
+    tests = 'policy = "p.toml"\n[[tests]]\nscope = "read::x"\nrequest = "GET /"\nexpect = "deny"\n'
+    assert placed("p.tests.toml", tests) == []
+    assert placed("p.tests.toml", tests + '[other]\nscope = "read:brand"\n') == [(7, 10, "S102")]
+    assert placed("data.toml", tests.replace('policy = "p.toml"\n', "")) == [(2, 15, "S100")]
+
+
 # -- [tool.scopes] ------------------------------------------------------------------------------------
 
 
@@ -395,8 +405,8 @@ def test_bad_config(tmp_path, text, message):
 # -- the scanners agree with the parsers ------------------------------------------------------------
 
 
-from scopes.lint._scan import scan_json, scan_toml, scan_yaml  # noqa: E402
-from tests import strategies  # noqa: E402
+from scopes.lint._scan import scan_json, scan_toml, scan_yaml
+from tests import strategies
 
 
 def _at(data, path):
@@ -519,7 +529,7 @@ def _leaves(value) -> int:
 
 # -- one table per file rule: fires on the bad example, silent on the good one --------------------
 
-from scopes.lint.durations import lint_duration  # noqa: E402
+from scopes.lint.durations import lint_duration
 
 DURATIONS = [
     pytest.param("S500", "2 dayz", "2 days", id="S500-unknown-unit"),
@@ -543,8 +553,8 @@ def test_each_duration_rule_fires_on_its_example_and_not_on_the_near_miss(code, 
 
 def test_duration_messages():
     assert [(d.code, d.message) for d in lint_duration("3600", 10, 14)] == [
-        ("S501", "'3600' has no unit, so it means 3600 milliseconds (3.6 s), not seconds; write the "
-                 "number 3600 for seconds, or add a unit such as '3600s'"),
+        ("S501", ("'3600' has no unit, so it means 3600 milliseconds (3.6 s), not seconds; write the "
+                 "number 3600 for seconds, or add a unit such as '3600s'")),
     ]
     assert [(d.code, d.message, d.start, d.end) for d in lint_duration(-1, 3, 5)] == [
         ("S502", "-1 is not a positive duration; a token must live at least one second", 3, 5),

@@ -41,7 +41,7 @@ def test_the_manifest_offers_both_hooks_and_pre_commit_accepts_it():
 def _documented_repos() -> list[tuple[Path, dict]]:
     repos = []
     for doc in DOCS:
-        for block in re.findall(r"```yaml\n(.+?)```", doc.read_text(encoding="utf-8"), re.S):
+        for block in re.findall(r"```yaml\n(.+?)```", doc.read_text(encoding="utf-8"), re.DOTALL):
             config = yaml.safe_load(block)
             if isinstance(config, dict) and "repos" in config:
                 repos += [(doc, repo) for repo in config["repos"]]
@@ -52,10 +52,11 @@ def _git_knows(rev: str) -> bool | None:
     """Whether `rev` is a tag or commit of this repository; None outside a git checkout."""
     try:
         done = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
-                              cwd=ROOT, capture_output=True, text=True)
+                              cwd=ROOT, capture_output=True, text=True, check=False)
     except OSError:
         return None
-    inside = subprocess.run(["git", "rev-parse", "--git-dir"], cwd=ROOT, capture_output=True)
+    inside = subprocess.run(["git", "rev-parse", "--git-dir"], cwd=ROOT, capture_output=True,
+                            check=False)
     return None if inside.returncode else done.returncode == 0
 
 
@@ -132,8 +133,10 @@ def test_commits_through_the_hook_pinned_as_documented(tmp_path):
     autoupdate --freeze` (a release tag's commit sha), the hook installed into git: a commit of
     a bad file fails with the finding, the fixed commit passes.
 
-    Takes a while once: pre-commit builds the hook's virtualenv and pip-installs the project.
-    `scopes-test` joins this test when the `scopes test` command exists.
+    Then `scopes-test`: a policy and a separate test file that names it pass; an edit of the
+    policy alone that breaks a case of the test file is refused with the case's file and line.
+
+    Takes a while once: pre-commit builds each hook's virtualenv and pip-installs the project.
     """
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
@@ -152,18 +155,19 @@ def test_commits_through_the_hook_pinned_as_documented(tmp_path):
 
     def pre_commit(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "pre_commit", *args, "--color", "never"],
-                              cwd=repo, env=env, capture_output=True, text=True, timeout=900)
+                              cwd=repo, env=env, capture_output=True, text=True, timeout=900,
+                              check=False)
 
     updated = pre_commit("autoupdate", "--freeze")
     assert updated.returncode == 0, updated.stdout + updated.stderr
     pinned = (repo / ".pre-commit-config.yaml").read_text()
-    assert re.search(rf"^\s+rev: {sha}  # frozen: v0\.1\.0$", pinned, re.M), pinned
+    assert re.search(rf"^\s+rev: {sha}  # frozen: v0\.1\.0$", pinned, re.MULTILINE), pinned
     assert pre_commit("install").returncode == 0
 
     def commit(message: str) -> subprocess.CompletedProcess:
         _git(repo, env, "add", "-A")
         return subprocess.run(["git", "commit", "-m", message], cwd=repo, env=env,
-                              capture_output=True, text=True, timeout=900)
+                              capture_output=True, text=True, timeout=900, check=False)
 
     (repo / "good.scopes").write_text("# a token for the web app\nuser_id:pigeon read:messages\n")
     (repo / "bad.yaml").write_text("clients:\n  - scope: read:brand user_id:pigeon\n")
@@ -175,10 +179,35 @@ def test_commits_through_the_hook_pinned_as_documented(tmp_path):
     assert "bad.yaml:2:12: S102 unknown scope 'read:brand'; did you mean 'read:brands'?" in output
     assert "good.scopes" not in output.split("Failed", 1)[1]
     assert subprocess.run(["git", "rev-parse", "--verify", "HEAD"], cwd=repo, env=env,
-                          capture_output=True).returncode != 0  # nothing was committed
+                          capture_output=True, check=False).returncode != 0  # nothing was committed
 
     (repo / "bad.yaml").write_text("clients:\n  - scope: read:brands user_id:pigeon\n")
     accepted = commit("clients")
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     assert re.search(r"scopes lint\.+Passed", accepted.stdout + accepted.stderr)
+    assert re.search(r"scopes test\.+\(no files to check\)Skipped", accepted.stdout + accepted.stderr)
     assert _git(repo, env, "log", "--format=%s").stdout == "clients\n"
+
+    courier = (ROOT / "scopes" / "policy" / "courier.toml").read_text(encoding="utf-8")
+    (repo / "policy.toml").write_text(courier.split("\n[[tests]]\n", 1)[0])
+    (repo / "checks").mkdir()
+    (repo / "checks" / "policy.tests.toml").write_text(
+        'policy = "../policy.toml"\n\n[[tests]]\nname = "brand readers read one brand"\n'
+        'scope = "read:brands:acme"\nrequest = "GET /brands/acme"\nexpect = "allow"\n\n'
+        '[[tests]]\nname = "a malformed token is denied"\nscope = "read::brands"\n'
+        'request = "GET /brands"\nexpect = "deny"\ncode = "malformed-scopes"\n'
+    )
+    tested = commit("policy")
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert re.search(r"scopes test\.+Passed", tested.stdout + tested.stderr)
+
+    (repo / "policy.toml").write_text((repo / "policy.toml").read_text().replace(
+        'any_of = ["read:brands", "read:brands:{id}"]', 'any_of = ["read:brands"]'))
+    narrowed = commit("narrower")
+    assert narrowed.returncode == 1, narrowed.stdout + narrowed.stderr
+    output = narrowed.stdout + narrowed.stderr
+    assert re.search(r"scopes test\.+Failed", output)
+    assert ("checks/policy.tests.toml:3: brand readers read one brand: expected allow, got deny: "
+            "denied: GET /brands/acme needs read:brands; the token has read:brands:acme\n"
+            "1 passed, 1 failed\n") in output
+    assert _git(repo, env, "log", "--format=%s").stdout == "policy\nclients\n"

@@ -96,3 +96,50 @@ def test_readme_fastapi_example_is_the_documented_one():
     docs = (ROOT / "docs" / "asgi.md").read_text(encoding="utf-8").split("## FastAPI", 1)[1]
     documented = re.search(r"```python\n(.+?)```", docs, re.DOTALL).group(1)
     assert _section_block("FastAPI and Starlette", "python") == documented
+
+
+ANALYSIS = "Least privilege, capabilities and tests of a policy"
+
+
+def _section(title: str) -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = re.split(rf"^## {re.escape(title)}\n", text, maxsplit=1, flags=re.MULTILINE)[1]
+    return re.split(r"^## ", section, maxsplit=1, flags=re.MULTILINE)[0]
+
+
+def test_readme_analysis_examples_print_what_they_show(capsys, tmp_path, monkeypatch):
+    """Every `$ scopes ...` of the section, run in a directory holding what the text says: the
+    decision log a real gateway wrote, `policy.toml` (the Courier policy) and the test file the
+    section shows. Each prints what follows it (stdout, then stderr); `$ echo $?` its code."""
+    import shlex
+    import shutil
+
+    from scopes.cli import main
+    from tests.test_analysis_cli import REQUESTS, _log
+
+    section = _section(ANALYSIS)
+    monkeypatch.chdir(tmp_path)
+    _log(tmp_path, REQUESTS)  # writes decisions.jsonl
+    shutil.rmtree(tmp_path / "keys")
+    shutil.copy(ROOT / "scopes" / "policy" / "courier.toml", tmp_path / "policy.toml")
+    [tests] = [b for b in re.findall(r"```toml\n(.+?)```", section, re.DOTALL) if b.startswith("# checks/")]
+    name = tests.splitlines()[0].removeprefix("# ")
+    (tmp_path / name).parent.mkdir()
+    (tmp_path / name).write_text(tests, encoding="utf-8")
+
+    blocks = re.findall(r"```console\n(.+?)```", section, re.DOTALL)
+    assert len(blocks) == 4
+    ran, code = 0, None
+    for block in blocks:
+        for command in re.split(r"^\$ ", block, flags=re.MULTILINE)[1:]:
+            line, *shown = command.splitlines()
+            if line == "echo $?":
+                assert shown == [str(code)], line
+                continue
+            argv = shlex.split(line)
+            assert argv[0] == "scopes"
+            code = main(argv[1:])
+            out, err = capsys.readouterr()
+            assert (out + err).splitlines() == shown, line
+            ran += 1
+    assert ran == 6

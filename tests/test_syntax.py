@@ -178,3 +178,17 @@ def test_well_formed_text_never_reaches_lark(monkeypatch):
     assert scope_tokens("user_id:pigeon  read:brands:acme ") == [
         ("user_id:pigeon", 0, 14), ("read:brands:acme", 16, 32)]
     syntax.validate("read:brands")
+
+
+@pytest.mark.parametrize(("text", "single"), [
+    pytest.param("read:brands", True, id="a scope"),
+    pytest.param("user_id", True, id="a principal's name"),
+    pytest.param("", False, id="empty"),
+    pytest.param("read:brands write:brands", False, id="two"),
+    pytest.param(" read:brands", False, id="a leading space"),
+    pytest.param("read:brands ", False, id="a trailing space"),
+    pytest.param("read::brands", False, id="malformed"),
+    pytest.param("caf\u00e9", False, id="non-ASCII"),
+])
+def test_is_single_token(text, single):
+    assert syntax.is_single_token(text) is single

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import pickle
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import jwt
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from cryptography.hazmat.primitives import serialization
 
 from scopes import Policy, ScopeSyntaxError
@@ -687,3 +690,19 @@ def test_the_token_layer_imports_nothing_from_the_policy_engine():
     assert modules - {"scopes.tokens.__init__"} <= imported
     outside = {m for m in imported if not m.startswith("scopes.tokens")}
     assert outside <= _TOKEN_LAYER_MAY_IMPORT, f"the token layer imported {sorted(outside)}"
+
+
+@given(st.one_of(
+    st.text(max_size=200),
+    st.lists(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=",
+                     max_size=40), min_size=1, max_size=5).map(".".join),
+))
+def test_a_refused_token_is_worded_never_named_by_an_exception_class(ring, text):
+    """Whatever a client sends, the reason it reads is plain words: no `DecodeError`, no
+    `ValueError`, no traceback fragment (the class names belong in our own logs at most)."""
+    try:
+        verify_token(text, ring, audience=None, issuer=None)
+    except TokenError as error:
+        assert not re.search(r"\b[A-Z][A-Za-z]*(Error|Exception)\b", str(error)), str(error)
+    else:
+        raise AssertionError("a made-up token verified")

@@ -146,7 +146,7 @@ def test_a_failed_fetch_keeps_the_keys_and_is_retried_later(server, ring):
     clock.now = 300
     assert check(token, keys), "stale keys beat no keys"
     assert server.requests == 2
-    assert "HTTPError" in keys.last_error and "500" in keys.last_error
+    assert keys.last_error == "the server answered HTTP 500"
     clock.now = 305
     assert check(token, keys)
     assert server.requests == 2, "not retried within retry_seconds"
@@ -186,7 +186,7 @@ def test_no_keys_at_all_is_keys_unavailable(server, ring):
     keys = PublicKeys.from_url(server.url, retry_seconds=10, clock=clock)
     error = refused(mint(ring), keys)
     assert error.reason == "keys-unavailable"
-    assert str(error).startswith(f"no keys to verify with: the JWKS at '{server.url}' could not be fetched (HTTPError")
+    assert str(error) == (f"no keys to verify with: the JWKS at '{server.url}' could not be fetched (the server answered HTTP 503)")
     server.status = 200
     server.document = ring.jwks()
     clock.now = 5
@@ -198,7 +198,8 @@ def test_no_keys_at_all_is_keys_unavailable(server, ring):
 def test_an_unreachable_server_is_keys_unavailable(ring):
     keys = PublicKeys.from_url("http://127.0.0.1:9/jwks.json", timeout=2, clock=FakeClock())
     error = refused(mint(ring), keys)
-    assert error.reason == "keys-unavailable" and "URLError" in str(error)
+    assert error.reason == "keys-unavailable"
+    assert "(cannot connect: Connection refused)" in str(error) and "URLError" not in str(error)
 
 
 def test_only_http_and_https_urls(server):

@@ -21,10 +21,17 @@ from scopes.lint.diagnostic import Diagnostic
 from scopes.lint.durations import lint_duration
 from scopes.lint.fixes import fix_with
 from scopes.lint.noqa import directives, suppressed
-from scopes.lint.policy_file import check_policy, is_policy
+from scopes.lint.policy_file import check_policy, is_policy, is_policy_tests
 from scopes.lint.report import Finding, Lines
 from scopes.lint.rules import Rules
-from scopes.lint.sources import Document, SourceError, format_of, read_document, read_text, rewrite
+from scopes.lint.sources import (
+    Document,
+    SourceError,
+    format_of,
+    read_document,
+    read_text,
+    rewrite,
+)
 
 __all__ = ["DURATION_KEYS", "Enabled", "FileReport", "SourceError", "lint_file", "lint_source", "lint_text"]
 
@@ -146,7 +153,10 @@ def _check(
             units = [((found,), strings.rules, False) for found, _ in strings.strings]
     else:
         lists: dict[ValuePath, list[Found]] = {}
+        cases = fmt == "toml" and is_policy_tests(document.data)
         for found in document.found:
+            if cases and found.path[:1] == ("tests",):
+                continue
             if found.kind != "str" or (fmt != "scopes" and found.key not in keys):
                 if found.key in DURATION_KEYS and not found.in_list:
                     durations.append(found)

@@ -26,7 +26,7 @@ from scopes.policy.compile import CompileError, PathTemplate, Route, Router
 from scopes.policy.load import load_policy_dict
 from scopes.policy.schema import EndpointModel, GraphQLModel, PolicyModel
 
-__all__ = ["PolicyStrings", "check_policy", "is_policy"]
+__all__ = ["PolicyStrings", "check_policy", "is_policy", "is_policy_tests"]
 
 _OPERATIONS = ("query", "mutation", "subscription")
 
@@ -48,6 +48,16 @@ def is_policy(data: object) -> TypeGuard[dict[str, Any]]:
     return isinstance(catalogue, dict) and bool(catalogue) and all(
         isinstance(entry, dict) for entry in catalogue.values()
     )
+
+
+def is_policy_tests(data: Any) -> bool:
+    """A TOML document is a policy's test file when it names its policy beside `[[tests]]`.
+
+    The scope strings of its cases are tokens under test, unknown or malformed on purpose, as a
+    policy's own `[[tests]]` are: `scopes test` reads them, the linter does not.
+    """
+    return (isinstance(data, dict) and isinstance(data.get("policy"), str)
+            and isinstance(data.get("tests"), list))
 
 
 @dataclass(frozen=True, slots=True)

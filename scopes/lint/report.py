@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypedDict
 
+from scopes._github import annotation
 from scopes.lint.codes import CODES
 from scopes.lint.diagnostic import Diagnostic, Severity
 
@@ -132,15 +133,7 @@ def _annotation(finding: Finding) -> str:
         "endColumn": finding.end_column,
         "title": d.code,
     }
-    shown = ",".join(f"{name}={_escape(str(value), True)}" for name, value in properties.items())
-    return f"::{_ANNOTATION[d.severity]} {shown}::{_escape(d.message, False)}"
-
-
-def _escape(text: str, is_property: bool) -> str:
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    if is_property:
-        text = text.replace(":", "%3A").replace(",", "%2C")
-    return text
+    return annotation(_ANNOTATION[d.severity], properties, d.message)
 
 
 def render_statistics(findings: Iterable[Finding], output: str) -> list[str]:

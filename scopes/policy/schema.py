@@ -6,11 +6,19 @@ can say which entry is wrong and how to fix it.
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["EndpointModel", "FieldModel", "GraphQLModel", "PolicyModel", "ScopeModel"]
+__all__ = [
+    "EndpointModel",
+    "FieldModel",
+    "GraphQLModel",
+    "PolicyModel",
+    "PolicyTestFileModel",
+    "PolicyTestModel",
+    "ScopeModel",
+]
 
 
 def __dir__() -> list[str]:
@@ -113,15 +121,44 @@ class GraphQLModel(_Strict):
     description: str = Field(default="", description="What the endpoint serves.")
 
 
+class PolicyTestModel(_Strict):
+    """One expected decision, a `[[tests]]` table: a token, a request, allow or deny (as `opa
+    test` cases are). `scopes test` runs them; routing ignores them."""
+
+    name: str | None = Field(
+        default=None, min_length=1, description="What the case is about, shown when it fails."
+    )
+    scope: str = Field(description="The token's scope string (may be empty, or malformed).")
+    request: str = Field(
+        min_length=1, description='"METHOD /path", as a request sends them; a query is ignored.'
+    )
+    body: str | dict[str, Any] | None = Field(
+        default=None, description="The JSON body (GraphQL routes): JSON text, or a table."
+    )
+    expect: Literal["allow", "deny"] = Field(description='"allow" or "deny".')
+    code: str | None = Field(
+        default=None,
+        description='With expect = "deny": the deny\'s code (`insufficient-scope`, `no-route`, ...; '
+        "scopes.decision.Code).",
+    )
+
+    @model_validator(mode="after")
+    def _code_goes_with_deny(self) -> Self:
+        if self.code is not None and self.expect == "allow":
+            raise ValueError('`code` names why a request is denied: drop it, or expect = "deny"')
+        return self
+
+
 class PolicyModel(_Strict):
     version: Literal[1] = Field(default=1, description="The policy format's version: 1.")
 
     @field_validator("version", mode="before")
     @classmethod
     def _version_is_the_number_one(cls, value: object) -> object:
-        # Literal[1] alone takes `true` (True == 1): TOML's boolean is not a version.
+        # Literal[1] alone takes `true` (True == 1): TOML's boolean is not a version. A
+        # ValueError, not a TypeError: pydantic turns only the former into a validation error.
         if isinstance(value, bool):
-            raise ValueError(f"`version` must be 1, not `{str(value).lower()}`")
+            raise ValueError(f"`version` must be 1, not `{str(value).lower()}`")  # noqa: TRY004
         return value
     name: str = Field(default="policy", description="The policy's name, shown in messages.")
     principal: str = Field(
@@ -143,4 +180,19 @@ class PolicyModel(_Strict):
     graphql: list[GraphQLModel] = Field(
         default_factory=list,
         description="GraphQL endpoints, decided per root field of the operation in the body.",
+    )
+    tests: list[PolicyTestModel] = Field(
+        default_factory=list,
+        description="Expected decisions, run by `scopes test`; they play no part in routing.",
+    )
+
+
+class PolicyTestFileModel(_Strict):
+    """A file of `[[tests]]` kept apart from the policy it tests."""
+
+    policy: str = Field(
+        min_length=1, description="The policy file, relative to this file's directory."
+    )
+    tests: list[PolicyTestModel] = Field(
+        default_factory=list, description="Expected decisions, as in a policy's `[[tests]]`."
     )

@@ -275,7 +275,7 @@ class _UrlKeys(PublicKeys):
                 if not keys:
                     raise KeySetError(f"no usable key ({'; '.join(skipped) or 'the key set is empty'})")
             except Exception as error:  # noqa: BLE001 - any failure keeps the keys we have
-                self.last_error = f"{type(error).__name__}: {error}"
+                self.last_error = _why(error)
                 if self.on_fetch is not None:
                     self.on_fetch(False)
                 return True
@@ -324,6 +324,24 @@ def _parse(document: Mapping[str, Any], source: str) -> tuple[list[VerificationK
         seen.add(key.kid)
         keys.append(key)
     return keys, tuple(skipped)
+
+
+def _why(error: Exception) -> str:
+    """Why a fetch failed, in plain words (never a bare exception class name)."""
+    if isinstance(error, urllib.error.HTTPError):
+        return f"the server answered HTTP {error.code}"
+    if isinstance(error, urllib.error.URLError):
+        reason = error.reason
+        if isinstance(reason, OSError):
+            return f"cannot connect: {reason.strerror or reason}"
+        return f"cannot connect: {reason}"
+    if isinstance(error, TimeoutError):
+        return str(error) if str(error) else "timed out"
+    if isinstance(error, OSError):
+        return error.strerror or str(error) or "the connection failed"
+    if isinstance(error, ValueError):
+        return str(error)
+    return f"unexpected failure ({type(error).__name__})"
 
 
 def _fetch(url: str, timeout: float) -> bytes:

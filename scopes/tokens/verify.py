@@ -25,7 +25,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from jwt.api_jws import PyJWS
-from jwt.exceptions import InvalidSignatureError
+from jwt.exceptions import DecodeError, InvalidSignatureError
 
 from scopes.errors import ScopeSyntaxError, TokenError
 from scopes.syntax import validate
@@ -154,10 +154,11 @@ def verify_with(token: object, keys: PublicKeys, config: Settings, now: float) -
         payload = _JWS.decode_complete(token, key=key.key, algorithms=[key.alg])["payload"]
     except InvalidSignatureError:
         raise TokenError(f"the signature does not verify with key {quoted(kid)}", reason="bad-signature") from None
-    except Exception as error:  # whatever else the library finds wrong, the token is refused
-        raise TokenError(
-            f"the token could not be verified ({type(error).__name__})", reason="malformed"
-        ) from None
+    except DecodeError:
+        raise TokenError("the token is not a well-formed signed JWT (header.payload.signature, "
+                         "each base64url)", reason="malformed") from None
+    except Exception:  # noqa: BLE001 - whatever else the library finds wrong, the token is refused
+        raise TokenError("the token could not be verified", reason="malformed") from None
     try:
         claims = json_object(payload)
     except ValueError as error:
@@ -272,9 +273,9 @@ def _scope_text(claims: dict[str, Any], names: tuple[str, ...]) -> str:
                 f" (at offset {error.position})",
                 reason="malformed-scope",
             ) from None
-        except Exception as error:  # a parser limit (recursion, size): refuse, never crash
+        except Exception:  # noqa: BLE001 - a parser limit (recursion, size): refuse, never crash
             raise TokenError(
-                f"the token's {name!r} claim could not be parsed ({type(error).__name__})",
+                f"the token's {name!r} claim could not be parsed (too large or too deep)",
                 reason="malformed-scope",
             ) from None
         return value
