@@ -114,3 +114,12 @@ def test_each_console_example_prints_what_it_shows(block, tmp_path):
             target.write_text("".join(line + "\n" for line in shown), encoding="utf-8")
         status, printed = _run(command, tmp_path)
         assert printed == [line.rstrip() for line in shown], f"{block.name}: $ {command}"
+
+
+def test_the_documents_point_only_at_what_the_repository_holds():
+    """A reader has this repository: no design notes kept elsewhere, no relative link out."""
+    for document in [*DOCUMENTS, ROOT / "benchmarks" / "README.md"]:
+        text = document.read_text(encoding="utf-8")
+        assert "DESIGN.md" not in text and "../shared" not in text, document
+        for target in re.findall(r"\]\((?!https?://|#)([^)#]+)", text):
+            assert (document.parent / target).exists(), f"{document.name}: {target}"
