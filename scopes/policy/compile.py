@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from scopes.catalogue import Catalogue
 from scopes.errors import ScopeSyntaxError
-from scopes.model import PermissionScope, PrincipalScope, ScopeSet
+from scopes.model import PermissionScope, PrincipalScope, Scope, ScopeSet
 from scopes.paths import PathRejection, canonical_segments, plain_segment, raw_target
 
 __all__ = [
@@ -330,19 +330,24 @@ def requirement(
         if not text.strip():
             message, _, fix = EMPTY_ALTERNATIVE.partition(": ")
             raise CompileError(message, fix)
-        try:
-            scopes = catalogue.parse_scopes(text)
-        except ScopeSyntaxError as error:
-            raise CompileError(
-                f"invalid scope string:\n{error}",
-                "write scopes separated by single spaces (RFC 6749 §3.3)",
-            ) from None
+        scopes = _scopes_of(text, catalogue)
         needs = tuple(dict.fromkeys(_need(scope, template, catalogue) for scope in scopes))
         needs_principal = any(
             catalogue.specs[need.name].needs_principal for need in needs if not need.principal
         )
         alternatives.append(Alternative(needs, needs_principal))
     return tuple(alternatives)
+
+
+def _scopes_of(text: str, catalogue: Catalogue) -> list[Scope]:
+    """A scope string of the policy, read by its catalogue; CompileError when malformed."""
+    try:
+        return catalogue.parse_scopes(text)
+    except ScopeSyntaxError as error:
+        raise CompileError(
+            f"invalid scope string:\n{error}",
+            "write scopes separated by single spaces (RFC 6749 §3.3)",
+        ) from None
 
 
 def _need(scope: object, template: PathTemplate, catalogue: Catalogue) -> Need:
@@ -388,13 +393,7 @@ def _unknown_scope(text: str, catalogue: Catalogue) -> CompileError:
 
 def role(text: str, catalogue: Catalogue) -> ScopeSet:
     """A role's scope string: known scopes only (a role is what clients are given)."""
-    try:
-        scopes = catalogue.parse_scopes(text)
-    except ScopeSyntaxError as error:
-        raise CompileError(
-            f"invalid scope string:\n{error}",
-            "write scopes separated by single spaces (RFC 6749 §3.3)",
-        ) from None
+    scopes = _scopes_of(text, catalogue)
     for scope in scopes:
         if not isinstance(scope, (PermissionScope, PrincipalScope)):
             raise _unknown_scope(str(scope), catalogue)
